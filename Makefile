@@ -1,0 +1,88 @@
+# Patient assistant for calcified lesions. `make help` lists the commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m tools.rasa_cli
+SPACY_MODEL := build/spacy-en
+
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export DATABASE_URL ?= sqlite:///.data/assistant.db
+
+# The model is named after a hash of everything it is trained from, so `make run`
+# retrains exactly when the data, domain, config, knowledge files or components change.
+MODEL_INPUTS := config.yml domain.yml $(sort $(wildcard knowledge/*)) \
+	$(sort $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+MODEL_ID := $(shell cat $(MODEL_INPUTS) requirements.lock 2>/dev/null | sha256sum | cut -c1-12)
+MODEL := models/assistant-$(MODEL_ID).tar.gz
+
+.PHONY: help install train run test eval eval-nlu shell validate lock clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements.lock
+	@py=""; for c in python3.10 "$$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10 \
+	    "$$HOME"/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+	  if "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then py="$$c"; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then echo "Python 3.10 is needed (e.g. pyenv install 3.10)"; exit 1; fi; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade "pip<25"
+	$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(PY) -m pip check
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv (Python 3.10) with the pinned dependencies
+
+$(SPACY_MODEL)/meta.json: $(VENV)/.installed nlu_components/spacy_pipeline.py
+	$(PY) -m nlu_components.spacy_pipeline $(SPACY_MODEL)
+
+$(MODEL): $(VENV)/.installed $(SPACY_MODEL)/meta.json $(MODEL_INPUTS)
+	@mkdir -p models
+	$(RASA) train --fixed-model-name assistant-$(MODEL_ID) --out models
+	@ls -1t models/assistant-*.tar.gz | tail -n +4 | xargs -r rm --
+
+train: $(MODEL) ## Train the model if the data, config or knowledge changed
+
+run: $(MODEL) ## Install, train if needed, and start the assistant (Ctrl-C stops it)
+	@mkdir -p .data
+	$(PY) -m tools.launch --model $(MODEL)
+
+shell: $(MODEL) ## Chat with the assistant in this terminal
+	@mkdir -p .data
+	@$(PY) -m actions.server > .data/actions-shell.log 2>&1 & pid=$$!; \
+	trap "kill $$pid" EXIT; \
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+validate: $(VENV)/.installed ## Check the training data and domain for conflicts
+	$(RASA) data validate --fail-on-warnings
+
+test: $(MODEL) ## Run the whole test suite (pytest, data validation, stories, NLU gate)
+	$(PY) -m pytest -q
+	$(RASA) data validate --fail-on-warnings
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out reports/stories
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/test_nlu.yml --out reports/nlu
+	$(PY) -m tools.nlu_gate reports/nlu --intent-f1 0.95 --entity-f1 0.90
+
+eval-nlu: $(MODEL) ## Cross-validate the NLU pipeline on data/nlu (5 folds) and report
+	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 5 --out reports/nlu-cv
+	$(PY) -m tools.nlu_gate reports/nlu-cv --report-only
+
+eval: $(MODEL) ## Start the bot and score the answer-evaluation probes (reports/eval)
+	@mkdir -p .data
+	DATABASE_URL=sqlite:///.data/eval.db $(PY) -m tools.launch --quiet --model $(MODEL) -- \
+	  $(PY) -m tools.answer_eval --url http://localhost:5005 --probes tests/eval/probes.yml \
+	  --out reports/eval --gate
+
+lock: ## Re-resolve requirements.txt into requirements.lock
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean: ## Remove trained models, reports and local databases
+	rm -rf models reports build .data .rasa

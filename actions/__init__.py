@@ -1,0 +1,1 @@
+"""Custom actions of the patient assistant (rasa-sdk); one module per concern."""

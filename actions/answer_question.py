@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.answering import SUBJECT_ENTITIES, Context, answer_question
+from actions.base import PatientAction, latest_entities, latest_intent, send
+
+
+class ActionAnswerQuestion(PatientAction):
+    """Answers a question about the guide, resolving follow-ups from the slots."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        guide = resources.current().guide
+        entities = latest_entities(tracker)
+        # The newest subject wins: a type named now replaces an earlier location.
+        mentioned = [e for e in SUBJECT_ENTITIES if e in entities]
+        events: List[Dict[Text, Any]] = [
+            SlotSet(e, None)
+            for e in SUBJECT_ENTITIES
+            if mentioned and e not in mentioned and tracker.get_slot(e) is not None
+        ]
+        subject_entity = mentioned[0] if mentioned else next(
+            (e for e in SUBJECT_ENTITIES if tracker.get_slot(e)), None
+        )
+        subject = (
+            guide.concept(subject_entity, entities.get(subject_entity, [None])[0]
+                          or tracker.get_slot(subject_entity))
+            if subject_entity
+            else None
+        )
+        context = Context(
+            section=tracker.get_slot("section"),
+            item=tracker.get_slot("item"),
+            subject=subject,
+        )
+        answer = answer_question(
+            guide, latest_intent(tracker), entities, context, tracker.latest_message.get("text") or ""
+        )
+        send(dispatcher, answer)
+        return events + [SlotSet("section", answer.section), SlotSet("item", answer.item)]

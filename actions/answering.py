@@ -1,0 +1,295 @@
+"""Composes answers from the guide: which section or item a question is about, and
+the reply (text + buttons) that quotes it.
+
+Pure functions of (guide, intent, entities, context): no Rasa objects, so the whole
+answering logic is testable with plain data. The action classes in ``actions/``
+are thin wrappers that read the tracker and dispatch what these return.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from actions.knowledge import Concept, Guide, Item, Section
+
+# Question intents and the guide section each one is about.
+INTENT_SECTIONS = {
+    "ask_definition": "overview",
+    "ask_causes": "overview",
+    "ask_detection": "overview",
+    "ask_types": "types",
+    "ask_preparation": "preparation",
+    "ask_treatment": "treatment",
+    "ask_specialist": "specialists",
+    "ask_recovery": "recovery",
+}
+# Entities that name the subject of a "who treats ...?" question, newest wins.
+SUBJECT_ENTITIES = ("lesion_type", "location", "cause")
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
+    "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
+}
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    replies: List[Reply]
+    section: Optional[str] = None
+    item: Optional[str] = None  # "section:key" of the item answered, if one
+
+
+@dataclass
+class Context:
+    """What the conversation is about so far (from slots)."""
+
+    section: Optional[str] = None
+    item: Optional[str] = None
+    subject: Optional[Concept] = None
+
+
+def payload(intent: str, entities: Optional[Dict[str, str]] = None) -> str:
+    return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
+
+
+def _source(section: Section) -> str:
+    return f"the guide's section “{section.heading}”"
+
+
+def _quoted(section: Section) -> str:
+    return f"From {_source(section)}"
+
+
+def item_button(section: Section, item: Item, title: Optional[str] = None) -> Dict[str, str]:
+    return {
+        "title": title or item.title,
+        "payload": payload("ask_followup", {section.entity: item.key}),
+    }
+
+
+def section_summary(guide: Guide, key: str) -> Answer:
+    section = guide.section(key)
+    if not section.items:
+        return Answer([Reply(f"{_quoted(section)}: {section.intro}")], section=key)
+    summary = section.summary or f"The guide lists {len(section.items)} points."
+    text = f"{_quoted(section)}: {summary}\nChoose one of the {len(section.items)} points to read it in full."
+    buttons = [item_button(section, i) for i in section.items]
+    return Answer([Reply(text, buttons)], section=key)
+
+
+def full_section(guide: Guide, key: str) -> Answer:
+    section = guide.section(key)
+    return Answer([Reply(f"{_quoted(section)}:\n{section.full_text()}")], section=key)
+
+
+def item_answer(guide: Guide, item: Item, lead: str = "") -> Answer:
+    section = guide.section(item.section)
+    text = f"{lead}{item.title} ({_source(section)}): {item.text}"
+    return Answer([Reply(text, _item_buttons(guide, section, item))], section=section.key, item=item.ref)
+
+
+def _item_buttons(guide: Guide, section: Section, item: Item) -> List[Dict[str, str]]:
+    buttons: List[Dict[str, str]] = []
+    if section.key == "types":
+        buttons.append({"title": "Who treats it?", "payload": payload("ask_specialist", {"lesion_type": item.key})})
+        buttons.append({"title": "Treatment options", "payload": payload("ask_treatment")})
+    elif section.key == "specialists":
+        buttons.append({"title": "Book an appointment", "payload": payload("request_appointment")})
+    else:
+        index = section.items.index(item)
+        if index + 1 < len(section.items):
+            nxt = section.items[index + 1]
+            buttons.append(item_button(section, nxt, f"Next: {nxt.title}"))
+        if section.key == "treatment":
+            buttons.append({"title": "Recovery after treatment", "payload": payload("ask_recovery")})
+    buttons.append({"title": f"All of “{section.heading.rstrip('?')}”", "payload": payload(_section_intent(section.key))})
+    return buttons
+
+
+def _section_intent(key: str) -> str:
+    """The intent that asks for a whole section (the first listed for it)."""
+    return next(i for i, s in INTENT_SECTIONS.items() if s == key)
+
+
+def overview_aspect(guide: Guide, aspect: str) -> Answer:
+    overview = guide.section("overview")
+    picked = guide.aspect_sentences(aspect) or [overview.intro]
+    text = f"{_quoted(overview)}: {' '.join(picked)}"
+    replies = [Reply(text)]
+    if aspect == "causes":
+        types = guide.section("types")
+        replies.append(
+            Reply(
+                f"{_quoted(types)}: {types.summary} Each type forms for its own reasons; pick one:",
+                [item_button(types, i) for i in types.items],
+            )
+        )
+    elif aspect == "detection":
+        keywords = guide.aspects.get("detection", ())
+        for key in ("treatment", "specialists"):
+            for item in guide.related_items(key, keywords):
+                replies.append(Reply(f"{item.title} ({_source(guide.section(key))}): {item.text}"))
+    return Answer(replies, section="overview")
+
+
+def subject_label(concept: Concept, guide: Guide) -> str:
+    """How to name a subject: the guide's own title for an item, else the lay phrase."""
+    section = guide.section_for_entity(concept.entity)
+    item = section.item(concept.value) if section else None
+    return item.title if item else concept.phrases[0]
+
+
+def specialist_answer(guide: Guide, concept: Concept) -> Answer:
+    specialists = guide.section("specialists")
+    label = subject_label(concept, guide)
+    terms = list(concept.guide_terms) or [concept.value]
+    found = guide.related_items("specialists", terms)
+    note = " ".join(specialists.notes)
+    if found:
+        lines = [f"{i.title}: {i.text}" for i in found]
+        text = f"{_quoted(specialists)}, for {label}:\n" + "\n".join(lines)
+        if note:
+            text += f"\n{note}"
+        buttons = [{"title": "Book an appointment", "payload": payload("request_appointment")}]
+        return Answer([Reply(text, buttons)], section="specialists", item=found[0].ref)
+    text = (
+        f"{_quoted(specialists)}: the guide does not name a specialist for {label}. "
+        f"{note or specialists.summary}"
+    )
+    return Answer(
+        [Reply(text, [item_button(specialists, i) for i in specialists.items])],
+        section="specialists",
+    )
+
+
+def _items_named(guide: Guide, entities: Dict[str, List[str]]) -> List[Item]:
+    items = []
+    for section in guide.sections.values():
+        for value in entities.get(section.entity or "", []):
+            item = section.item(value)
+            if item:
+                items.append(item)
+    return items
+
+
+def _ordinal(text: str) -> Optional[int]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    for word in words:
+        if word in _ORDINALS:
+            return _ORDINALS[word]
+        if word.isdigit() and len(words) <= 4:
+            return int(word)
+    return None
+
+
+def _concept_from(guide: Guide, entities: Dict[str, List[str]]) -> Optional[Concept]:
+    for entity in SUBJECT_ENTITIES:
+        for value in entities.get(entity, []):
+            concept = guide.concept(entity, value)
+            if concept:
+                return concept
+    return None
+
+
+def answer_question(
+    guide: Guide, intent: str, entities: Dict[str, List[str]], context: Context, text: str = ""
+) -> Answer:
+    """The answer to a guide question, given this message's entities and the context."""
+    if intent == "ask_more":
+        return tell_more(guide, context)
+    if intent == "ask_followup":
+        return _follow_up(guide, entities, context, text)
+    key = INTENT_SECTIONS[intent]
+    if intent == "ask_causes":
+        return overview_aspect(guide, "causes")
+    if intent == "ask_detection":
+        return overview_aspect(guide, "detection")
+    if key == "overview":
+        return section_summary(guide, key)
+
+    section = guide.section(key)
+    named = [i for i in _items_named(guide, entities) if i.section == key]
+    if named:
+        return _items_answer(guide, named)
+    concept = _concept_from(guide, entities)
+    if key == "specialists":
+        subject = concept or context.subject
+        if subject:
+            return specialist_answer(guide, subject)
+        return section_summary(guide, key)
+    if concept:
+        related = guide.related_items(key, concept.guide_terms + (concept.value,))
+        if concept.entity == "lesion_type" and key == "types":
+            related = [section.item(concept.value)]
+        if related and len(related) <= 2:
+            return _items_answer(guide, related)
+    return section_summary(guide, key)
+
+
+def _items_answer(guide: Guide, items: List[Item]) -> Answer:
+    answer = item_answer(guide, items[0])
+    for extra in items[1:3]:
+        answer.replies += item_answer(guide, extra).replies
+    return answer
+
+
+def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, text: str) -> Answer:
+    named = _items_named(guide, entities)
+    if named:
+        in_context = [i for i in named if i.section == context.section]
+        # A type named while talking about specialists or treatment continues that topic.
+        if not in_context and context.section in ("specialists", "treatment"):
+            concept = _concept_from(guide, entities)
+            if concept and concept.entity == "lesion_type":
+                intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
+                return answer_question(guide, intent, entities, context, text)
+        return _items_answer(guide, in_context or named)
+    concept = _concept_from(guide, entities)
+    if concept:
+        if context.section == "types":
+            related = guide.related_items("types", concept.guide_terms)
+            if related:
+                return _items_answer(guide, related)
+        if context.section == "treatment":
+            return answer_question(guide, "ask_treatment", entities, context, text)
+        return specialist_answer(guide, concept)
+    number = _ordinal(text)
+    if number and context.section and guide.section(context.section).items:
+        items = guide.section(context.section).items
+        if number == -1 or 1 <= number <= len(items):
+            return item_answer(guide, items[number - 1 if number > 0 else -1])
+    return tell_more(guide, context)
+
+
+def tell_more(guide: Guide, context: Context) -> Answer:
+    if context.item:
+        item = guide.item(context.item)
+        if item:
+            section = guide.section(item.section)
+            index = section.items.index(item)
+            if index + 1 < len(section.items):
+                return item_answer(guide, section.items[index + 1], lead="Next point: ")
+            answer = section_summary(guide, section.key)
+            answer.replies.insert(0, Reply(f"That was the last point of “{section.heading}”."))
+            return answer
+    if context.section:
+        section = guide.section(context.section)
+        if context.section == "overview":
+            return section_summary(guide, "types")
+        return full_section(guide, section.key)
+    return Answer(
+        [Reply(
+            "Which topic would you like to know more about?",
+            [{"title": s.heading, "payload": payload(_section_intent(k))} for k, s in guide.sections.items()],
+        )]
+    )

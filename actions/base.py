@@ -1,0 +1,59 @@
+"""Shared behaviour of the assistant's actions: the once-per-session disclaimer."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answering import Answer
+
+DISCLAIMER_SLOT = "disclaimer_shown"
+
+
+class PatientAction(Action):
+    """An action whose first reply in a session carries the disclaimer.
+
+    The disclaimer goes before the reply, except after emergency advice, which
+    always comes first (``emergency_first``).
+    """
+
+    emergency_first = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        raise NotImplementedError
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        start = len(dispatcher.messages)
+        events = self.respond(dispatcher, tracker, domain)
+        if tracker.get_slot(DISCLAIMER_SLOT):
+            return events
+        dispatcher.utter_message(response="utter_disclaimer")
+        if not self.emergency_first:
+            dispatcher.messages.insert(start, dispatcher.messages.pop())
+        return events + [SlotSet(DISCLAIMER_SLOT, True)]
+
+
+def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    for reply in answer.replies:
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
+
+
+def latest_entities(tracker: Tracker) -> Dict[Text, List[Text]]:
+    """This message's entity values by entity name, in the order they were found."""
+    found: Dict[Text, List[Text]] = {}
+    for entity in tracker.latest_message.get("entities") or []:
+        values = found.setdefault(entity.get("entity"), [])
+        if entity.get("value") not in values:
+            values.append(entity.get("value"))
+    return found
+
+
+def latest_intent(tracker: Tracker) -> Text:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""

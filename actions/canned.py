@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import PatientAction, latest_intent
+
+# Intents answered with a fixed response from the domain.
+RESPONSES = {
+    "greet": "utter_greet",
+    "goodbye": "utter_goodbye",
+    "thank": "utter_thank",
+    "affirm": "utter_affirm",
+    "deny": "utter_deny",
+    "bot_challenge": "utter_bot_challenge",
+    "ask_capabilities": "utter_capabilities",
+    "out_of_scope": "utter_out_of_scope",
+    "ask_diagnosis": "utter_diagnosis",
+    "request_appointment": "utter_booking_coming",
+    "request_second_opinion": "utter_booking_coming",
+}
+REQUEST_WORDS = {
+    "request_appointment": "book an appointment",
+    "request_second_opinion": "ask for a second opinion",
+}
+
+
+class ActionReplyCanned(PatientAction):
+    """Replies with the domain response for small talk, out-of-scope and diagnosis requests."""
+
+    def name(self) -> Text:
+        return "action_reply_canned"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        intent = latest_intent(tracker)
+        dispatcher.utter_message(
+            response=RESPONSES.get(intent, "utter_capabilities"),
+            request=REQUEST_WORDS.get(intent, ""),
+        )
+        return []

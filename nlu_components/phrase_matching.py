@@ -1,0 +1,199 @@
+"""Typo-tolerant phrase matching over spaCy lemmas, shared by the entity layer and
+the red-flag matcher.
+
+A message is lower-cased, tokenised and lemmatised by the project's spaCy pipeline;
+tokens that are not English words but are one or two letters away from a word of a
+known phrase ("kindey", "artherosclerosis") are corrected; then spaCy's
+``PhraseMatcher`` looks for every phrase by lemma and by exact lower-case form.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
+
+# A word this similar (difflib ratio) to a phrase word counts as a typo of it.
+_TYPO_RATIO = 0.75  # a first cut; edit_distance() decides
+_MIN_TYPO_LEN = 5
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    start: int  # character offsets in the original text
+    end: int
+    label: str
+    value: str
+    text: str
+    corrected: bool
+
+
+GAP = "..."  # in a phrase: up to four words of any kind ("chest ... pain")
+_GAP_OP = {"OP": "{,4}"}
+
+
+class PhraseIndex:
+    """Finds labelled phrases in text. ``phrases`` are (label, value, phrase) triples.
+
+    A phrase is matched by exact lower-case form, and a phrase of several words also
+    by lemma ("calcium in my kidneys" = "calcium in my kidney"); a phrase containing
+    ``...`` becomes a spaCy ``Matcher`` pattern with a short gap of any words there.
+    ``by_lemma=False`` matches exact forms only (red flags: "fainted" must not match
+    the adjective in "faint spots on my X-ray").
+    """
+
+    def __init__(
+        self, nlp, phrases: Iterable[Sequence[str]], by_lemma: bool = True
+    ) -> None:
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.nlp = nlp
+        self._keys: List[Tuple[str, str]] = []
+        self._by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self._by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._with_gaps = Matcher(nlp.vocab)
+        vocab: Set[str] = set()
+        grouped: dict = {}
+        for label, value, phrase in phrases:
+            grouped.setdefault((label, value), []).append(phrase.lower())
+        for key, texts in grouped.items():
+            match_id = f"{len(self._keys)}"
+            self._keys.append(key)
+            plain = [t for t in texts if GAP not in t]
+            docs = list(nlp.pipe(plain))
+            if docs:
+                self._by_lower.add(match_id, docs)
+                # Lemmas only for phrases of several words: a lone word's lemma is too
+                # loose ("fasting" -> "fast" would match "how fast will I recover").
+                several = [d for d in docs if len(d) > 1]
+                if by_lemma and several:
+                    self._by_lemma.add(match_id, several)
+            for text in texts:
+                if GAP in text:
+                    self._with_gaps.add(match_id, [self._gap_pattern(text, by_lemma)])
+            for doc in nlp.pipe(t.replace(GAP, " ") for t in texts):
+                vocab.update(t.lower_ for t in doc if t.is_alpha and len(t) >= _MIN_TYPO_LEN)
+        self._phrase_words = sorted(vocab)
+        self._phrase_word_set = vocab
+        self._english = _english_words(nlp)
+
+    def _gap_pattern(self, text: str, by_lemma: bool) -> List[dict]:
+        pattern: List[dict] = []
+        for i, part in enumerate(text.split(GAP)):
+            if i:
+                pattern.append(dict(_GAP_OP))
+            for token in self.nlp(part.strip()):
+                if by_lemma:
+                    forms = sorted({token.lower_, token.lemma_.lower()})
+                    pattern.append({"LEMMA": {"IN": forms}})
+                else:
+                    pattern.append({"LOWER": token.lower_})
+        return pattern
+
+    def _correct(self, doc) -> Tuple[Optional[object], bool]:
+        """A copy of ``doc`` with typos of phrase words fixed, or (None, False)."""
+        from spacy.tokens import Doc
+
+        words, changed = [], False
+        for token in doc:
+            word = token.lower_
+            if (
+                token.is_alpha
+                and len(word) >= _MIN_TYPO_LEN
+                and word not in self._english
+                and word not in self._phrase_word_set
+            ):
+                close = [
+                    c
+                    for c in difflib.get_close_matches(word, self._phrase_words, 3, _TYPO_RATIO)
+                    if edit_distance(word, c) <= max_typos(word)
+                ]
+                if close:
+                    word, changed = close[0], True
+            words.append(word)
+        if not changed:
+            return None, False
+        fixed = Doc(self.nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
+        for _, component in self.nlp.pipeline:
+            fixed = component(fixed)
+        return fixed, True
+
+    def find(self, text: str) -> List[PhraseMatch]:
+        """Non-overlapping matches, longest first; one span may carry several labels."""
+        if not text or not text.strip():
+            return []
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few scripts change length when lower-cased
+            lowered = text
+        doc = self.nlp(lowered)
+        fixed, corrected = self._correct(doc)
+        target = fixed if corrected else doc
+        found = {}
+        for matcher in (self._by_lemma, self._by_lower, self._with_gaps):
+            for match_id, start, end in matcher(target):
+                key = self._keys[int(self.nlp.vocab.strings[match_id])]
+                found[(start, end, key)] = True
+        accepted: List[Tuple[int, int, Tuple[str, str]]] = []
+        for start, end, key in sorted(found, key=lambda m: (m[0] - m[1], m[0])):
+            clash = any(
+                start < a_end and a_start < end and (a_start, a_end) != (start, end)
+                for a_start, a_end, _ in accepted
+            )
+            same_label = any(
+                (a_start, a_end) == (start, end) and a_key[0] == key[0]
+                for a_start, a_end, a_key in accepted
+            )
+            if not clash and not same_label:
+                accepted.append((start, end, key))
+        matches = []
+        for start, end, (label, value) in sorted(accepted):
+            span = doc[start:end]
+            was_fixed = corrected and any(
+                doc[i].lower_ != target[i].lower_ for i in range(start, end)
+            )
+            matches.append(
+                PhraseMatch(
+                    start=span.start_char,
+                    end=span.end_char,
+                    label=label,
+                    value=value,
+                    text=text[span.start_char : span.end_char],
+                    corrected=was_fixed,
+                )
+            )
+        return matches
+
+
+def _english_words(nlp) -> Set[str]:
+    """Real English words (never treated as typos): spaCy's stop words and the word
+    forms of the English lemma tables shipped in ``spacy-lookups-data``."""
+    import srsly
+    import spacy_lookups_data
+
+    words: Set[str] = set(nlp.Defaults.stop_words)
+    lookup = srsly.read_gzip_json(spacy_lookups_data.get_file("en_lemma_lookup.json.gz"))
+    words.update(lookup)
+    words.update(lookup.values())
+    index = srsly.read_gzip_json(spacy_lookups_data.get_file("en_lemma_index.json.gz"))
+    for forms in index.values():
+        words.update(forms)
+    return {w.lower() for w in words}
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and
+    swaps of neighbouring letters ("kindey" -> "kidney" is one edit)."""
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def max_typos(word: str) -> int:
+    return 1 if len(word) <= 7 else 2

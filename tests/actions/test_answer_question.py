@@ -1,0 +1,124 @@
+import shutil
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.answer_question import ActionAnswerQuestion
+from actions.settings import Settings
+from tests.actions.conftest import entity, make_tracker
+from tests.conftest import GUIDE, LAY_TERMS, RED_FLAGS
+
+DOMAIN = {}
+
+
+def run(tracker):
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerQuestion().run(dispatcher, tracker, DOMAIN)
+    return dispatcher.messages, events
+
+
+def test_name_matches_the_domain():
+    assert ActionAnswerQuestion().name() == "action_answer_question"
+
+
+def test_item_question_quotes_the_item_and_names_the_section(guide):
+    messages, events = run(
+        make_tracker("will I need surgery?", "ask_treatment", [entity("treatment", "surgical_removal")])
+    )
+    surgery = guide.item("treatment:surgical_removal")
+    assert surgery.text in messages[0]["text"]
+    assert "“Procedure of Calcified Lesions”" in messages[0]["text"]
+    assert events == [SlotSet("section", "treatment"), SlotSet("item", "treatment:surgical_removal")]
+
+
+def test_section_question_gives_summary_and_every_item_as_a_button(guide):
+    messages, events = run(make_tracker("how do I prepare?", "ask_preparation"))
+    [message] = messages
+    assert "“Preparing for Calcified Lesions?”" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == [i.title for i in guide.section("preparation").items]
+    assert message["buttons"][5]["payload"] == '/ask_followup{"prep_step":"prepare_relevant_documents"}'
+    assert events == [SlotSet("section", "preparation"), SlotSet("item", None)]
+
+
+def test_who_treats_that_one_uses_the_type_slot(guide):
+    tracker = make_tracker(
+        "who treats that one?", "ask_specialist",
+        slots={"lesion_type": "visceral_organ_calcifications", "section": "types",
+               "item": "types:visceral_organ_calcifications"},
+    )
+    messages, events = run(tracker)
+    assert guide.item("specialists:nephrologist").text in messages[0]["text"]
+    assert events == [SlotSet("section", "specialists"), SlotSet("item", "specialists:nephrologist")]
+
+
+def test_a_new_subject_replaces_the_old_one():
+    tracker = make_tracker(
+        "and for my kidneys?", "ask_followup", [entity("location", "kidney")],
+        slots={"location": "kidney", "lesion_type": "brain_calcifications", "section": "specialists"},
+    )
+    messages, events = run(tracker)
+    assert "Nephrologist" in messages[0]["text"]
+    assert events == [
+        SlotSet("lesion_type", None),
+        SlotSet("section", "specialists"),
+        SlotSet("item", "specialists:nephrologist"),
+    ]
+
+
+def test_brain_type_has_no_named_specialist_and_says_so(guide):
+    messages, _ = run(make_tracker(
+        "who treats brain calcifications", "ask_specialist", [entity("lesion_type", "brain_calcifications")],
+        slots={"lesion_type": "brain_calcifications"},
+    ))
+    text = messages[0]["text"]
+    assert "does not name a specialist for Brain Calcifications" in text
+    assert guide.section("specialists").notes[0] in text
+
+
+def test_follow_up_type_in_the_types_section(guide):
+    messages, events = run(make_tracker(
+        "what about the brain kind?", "ask_followup", [entity("lesion_type", "brain_calcifications")],
+        slots={"lesion_type": "brain_calcifications", "section": "types"},
+    ))
+    assert guide.item("types:brain_calcifications").text in messages[0]["text"]
+    assert events[-1] == SlotSet("item", "types:brain_calcifications")
+
+
+def test_tell_me_more_after_an_item_gives_the_next_item(guide):
+    messages, events = run(make_tracker(
+        "tell me more", "ask_more", slots={"section": "recovery", "item": "recovery:wound_care"},
+    ))
+    assert guide.item("recovery:physical_therapy").text in messages[0]["text"]
+    assert events == [SlotSet("section", "recovery"), SlotSet("item", "recovery:physical_therapy")]
+
+
+def test_tell_me_more_after_a_summary_gives_the_whole_section(guide):
+    messages, _ = run(make_tracker("tell me more", "ask_more", slots={"section": "treatment"}))
+    for item in guide.section("treatment").items:
+        assert item.text in messages[0]["text"]
+
+
+def test_ordinal_picks_from_the_last_list(guide):
+    messages, _ = run(make_tracker("the second one", "ask_followup", slots={"section": "types"}))
+    assert guide.section("types").items[1].text in messages[0]["text"]
+
+
+def test_first_answer_of_a_session_starts_with_the_disclaimer():
+    tracker = make_tracker("what are calcified lesions", "ask_definition", slots={"disclaimer_shown": False})
+    messages, events = run(tracker)
+    assert messages[0]["response"] == "utter_disclaimer"
+    assert "Calcified lesions, or calcifications" in messages[1]["text"]
+    assert events == [SlotSet("section", "overview"), SlotSet("item", None), SlotSet("disclaimer_shown", True)]
+
+
+def test_editing_the_guide_changes_the_answer_without_retraining(tmp_path):
+    edited = tmp_path / "guide.txt"
+    text = GUIDE.read_text()
+    old = "Surgery may be needed if the calcifications cause discomfort or impair organ function"
+    assert old in text
+    edited.write_text(text.replace(old, "Our surgeons remove calcifications only after a team review"))
+    resources.load(Settings(edited, LAY_TERMS, RED_FLAGS, "112", 5055))
+    messages, _ = run(make_tracker("surgery?", "ask_treatment", [entity("treatment", "surgical_removal")]))
+    assert "Our surgeons remove calcifications only after a team review" in messages[0]["text"]
+    assert old not in messages[0]["text"]

@@ -1,0 +1,99 @@
+import subprocess
+import sys
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.canned import ActionReplyCanned
+from actions.emergency import ActionGiveEmergencyAdvice
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.settings import Settings
+from tests.actions.conftest import entity, make_tracker
+from tests.conftest import ROOT
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+def test_emergency_advice_names_the_symptom_and_the_number():
+    resources.load(Settings.from_env({"EMERGENCY_NUMBER": "112"}))
+    tracker = make_tracker(
+        "sudden chest pain and I can't breathe", "report_emergency",
+        [entity("red_flag", "chest_pain"), entity("red_flag", "breathing")],
+    )
+    messages, events = run(ActionGiveEmergencyAdvice(), tracker)
+    assert messages == [{
+        "text": None, "buttons": [], "elements": [], "custom": {}, "template": "utter_emergency",
+        "response": "utter_emergency", "image": None, "attachment": None,
+        "symptom": "Chest pain and trouble breathing", "emergency_number": "112",
+    }]
+    assert events == []
+
+
+def test_emergency_comes_before_the_disclaimer_in_a_new_session():
+    tracker = make_tracker("I fainted", "report_emergency", [entity("red_flag", "fainting")],
+                           slots={"disclaimer_shown": False})
+    messages, events = run(ActionGiveEmergencyAdvice(), tracker)
+    assert [m["response"] for m in messages] == ["utter_emergency", "utter_disclaimer"]
+    assert messages[0]["emergency_number"] == "your local emergency number"
+    assert events == [SlotSet("disclaimer_shown", True)]
+
+
+def test_emergency_without_a_matched_phrase_still_advises():
+    messages, _ = run(ActionGiveEmergencyAdvice(), make_tracker("help me now", "report_emergency"))
+    assert messages[0]["symptom"] == "What you describe"
+
+
+def test_canned_replies_use_the_domain_response():
+    for intent, response in [("greet", "utter_greet"), ("ask_diagnosis", "utter_diagnosis"),
+                             ("out_of_scope", "utter_out_of_scope"), ("bot_challenge", "utter_bot_challenge")]:
+        messages, events = run(ActionReplyCanned(), make_tracker("x", intent))
+        assert [m["response"] for m in messages] == [response]
+        assert events == []
+
+
+def test_booking_request_says_booking_is_coming():
+    messages, _ = run(ActionReplyCanned(), make_tracker("book me in", "request_second_opinion"))
+    assert messages[0]["response"] == "utter_booking_coming"
+    assert messages[0]["request"] == "ask for a second opinion"
+
+
+def test_did_you_mean_offers_the_top_guesses_and_something_else():
+    tracker = make_tracker(
+        "surgry recovry?", "nlu_fallback", [entity("treatment", "surgical_removal")],
+        ranking=[{"name": "nlu_fallback", "confidence": 0.45}, {"name": "ask_recovery", "confidence": 0.4},
+                 {"name": "out_of_scope", "confidence": 0.2}, {"name": "ask_treatment", "confidence": 0.3}],
+    )
+    messages, events = run(ActionDefaultAskAffirmation(), tracker)
+    assert messages[0]["buttons"] == [
+        {"title": "Recovery after treatment", "payload": '/ask_recovery{"treatment":"surgical_removal"}'},
+        {"title": "Treatment options", "payload": '/ask_treatment{"treatment":"surgical_removal"}'},
+        {"title": "Something else", "payload": "/out_of_scope"},
+    ]
+    assert events == []
+
+
+def test_action_server_refuses_to_start_without_the_guide(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "actions.server"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "GUIDE_FILE": str(tmp_path / "missing.txt")},
+    )
+    assert result.returncode == 2
+    assert f"knowledge file not found: {tmp_path / 'missing.txt'}" in result.stderr
+
+
+def test_action_server_refuses_a_malformed_guide(tmp_path):
+    broken = tmp_path / "guide.txt"
+    broken.write_text("Just one line of text and no headings\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "actions.server"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "GUIDE_FILE": str(broken)},
+    )
+    assert result.returncode == 2
+    assert "text before the first known heading" in result.stderr

@@ -1,0 +1,1 @@
+"""Developer tools for the calcified-lesions assistant (not loaded by Rasa)."""

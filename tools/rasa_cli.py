@@ -1,0 +1,32 @@
+"""``rasa`` with telemetry and crash reporting switched off.
+
+Rasa Open Source sends usage telemetry (Segment) unless RASA_TELEMETRY_ENABLED is
+false, and sends crash reports to Sentry whenever its packaged key file is present,
+whatever the telemetry setting. A patient assistant must not phone home, so every
+Makefile command runs Rasa through this module: ``python -m tools.rasa_cli <args>``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def disable_phoning_home() -> None:
+    os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    import rasa.telemetry
+
+    rasa.telemetry.initialize_error_reporting = lambda: None
+
+
+def main() -> None:
+    disable_phoning_home()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

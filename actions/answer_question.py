@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -11,7 +11,7 @@ from actions.answering import SUBJECT_ENTITIES, Context, answer_question
 from actions.base import PatientAction, latest_entities, latest_intent, send
 
 
-class ActionAnswerQuestion(PatientAction):
+class ActionAnswerQuestion(PatientAction, Action):
     """Answers a question about the guide, resolving follow-ups from the slots."""
 
     def name(self) -> Text:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,11 +13,13 @@ from actions.answering import Answer
 DISCLAIMER_SLOT = "disclaimer_shown"
 
 
-class PatientAction(Action):
-    """An action whose first reply in a session carries the disclaimer.
+class PatientAction:
+    """Mixin for an action whose first reply in a session carries the disclaimer.
 
     The disclaimer goes before the reply, except after emergency advice, which
-    always comes first (``emergency_first``).
+    always comes first (``emergency_first``). A mixin, not an ``Action`` subclass,
+    so that rasa-sdk does not register it as an action of its own; use it as
+    ``class ActionX(PatientAction, Action)``.
     """
 
     emergency_first = False

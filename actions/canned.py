@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import PatientAction, latest_intent
@@ -27,7 +27,7 @@ REQUEST_WORDS = {
 }
 
 
-class ActionReplyCanned(PatientAction):
+class ActionReplyCanned(PatientAction, Action):
     """Replies with the domain response for small talk, out-of-scope and diagnosis requests."""
 
     def name(self) -> Text:

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.base import PatientAction, latest_entities
 
 
-class ActionGiveEmergencyAdvice(PatientAction):
+class ActionGiveEmergencyAdvice(PatientAction, Action):
     """Emergency advice for a red-flag symptom, before anything else is said."""
 
     emergency_first = True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import payload
@@ -27,7 +27,7 @@ INTENT_TITLES = {
 MAX_SUGGESTIONS = 2
 
 
-class ActionDefaultAskAffirmation(PatientAction):
+class ActionDefaultAskAffirmation(PatientAction, Action):
     """First stage of the two-stage fallback: "Did you mean ...?" with the top guesses."""
 
     def name(self) -> Text:

@@ -4,8 +4,8 @@
     python -m tools.launch --model models/X.tar.gz --quiet -- CMD ...
                                                                # run CMD against it, then stop (make eval)
 
-Services: the action server (actions.server, :5055) and Rasa (:5005, REST and
-socket.io channels). Rasa's HTTP API stays off unless RASA_API_TOKEN or
+Services: the action server (actions.server, :5055), Rasa (:5005, REST and
+socket.io channels) and the web app (webapp, :8000: widget page and staff console). Rasa's HTTP API stays off unless RASA_API_TOKEN or
 RASA_JWT_SECRET is set.
 """
 
@@ -28,6 +28,8 @@ DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
 def service_env() -> Dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    env.setdefault("ACTIONS_PORT", "5055")
+    env.setdefault("ACTION_ENDPOINT_URL", f"http://localhost:{env['ACTIONS_PORT']}/webhook")
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -75,43 +77,89 @@ def stop(procs: List[subprocess.Popen]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+class Stack:
+    """The assistant's processes on given ports: actions, Rasa and the web app."""
+
+    def __init__(self, model: str, rasa_port: int = 5005, actions_port: int = 5055,
+                 web_port: int = 8000, env: Optional[Dict[str, str]] = None,
+                 log_dir: Optional[Path] = None) -> None:
+        self.env = service_env()
+        self.env.update(env or {})
+        self.env["ACTIONS_PORT"] = str(actions_port)
+        self.env["ACTION_ENDPOINT_URL"] = f"http://localhost:{actions_port}/webhook"
+        self.env["WEB_PORT"] = str(web_port)
+        self.env.setdefault("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}")
+        self.model, self.log_dir = model, log_dir
+        self.rasa_url = f"http://localhost:{rasa_port}"
+        self.actions_url = f"http://localhost:{actions_port}"
+        self.web_url = f"http://localhost:{web_port}"
+        self.services = [
+            ("actions", [sys.executable, "-m", "actions.server"], f"{self.actions_url}/health"),
+            ("rasa", rasa_command(model, rasa_port, self.env), f"{self.rasa_url}/"),
+            ("web", [sys.executable, "-m", "webapp"], f"{self.web_url}/health"),
+        ]
+        self.procs: List[subprocess.Popen] = []
+
+    def start(self, timeout: float = 300) -> "Stack":
+        try:
+            for name, cmd, _ in self.services:
+                out = None
+                if self.log_dir:
+                    self.log_dir.mkdir(parents=True, exist_ok=True)
+                    out = open(self.log_dir / f"{name}.log", "ab")
+                self.procs.append(subprocess.Popen(
+                    cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True))
+            for _, _, health in self.services:
+                wait_for(health, timeout, self.procs)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        stop(self.procs)
+        self.procs = []
+
+    def describe(self) -> str:
+        api = ("on (token)" if self.env.get("RASA_API_TOKEN")
+               else "on (JWT)" if self.env.get("RASA_JWT_SECRET") else "off")
+        return "\n".join([
+            "",
+            "The assistant is running:",
+            f"  Website widget and demo page: {self.web_url}/",
+            f"  Staff console:                {self.web_url}/staff/",
+            f"  REST channel:   POST {self.rasa_url}/webhooks/rest/webhook",
+            f"  socket.io:      {self.rasa_url}/socket.io",
+            f"  Rasa HTTP API: {api}; database: {self.env['DATABASE_URL'].split('://')[0]}",
+            "  Terminal chat: make shell    Stop: Ctrl-C",
+            "",
+        ])
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
     parser.add_argument("--quiet", action="store_true", help="send service logs to .data/logs/")
     parser.add_argument("command", nargs="*", help="run this, then stop everything")
     args = parser.parse_args(argv)
 
     env = service_env()
-    os.chdir(ROOT)
-    (ROOT / ".data" / "logs").mkdir(parents=True, exist_ok=True)
-    actions_port = int(env.get("ACTIONS_PORT", "5055"))
-    services = [
-        ("actions", [sys.executable, "-m", "actions.server"]),
-        ("rasa", rasa_command(args.model, args.rasa_port, env)),
-    ]
-    procs: List[subprocess.Popen] = []
+    stack = Stack(
+        args.model,
+        rasa_port=int(env.get("RASA_PORT", "5005")),
+        actions_port=int(env.get("ACTIONS_PORT", "5055")),
+        web_port=int(env.get("WEB_PORT", "8000")),
+        log_dir=ROOT / ".data" / "logs" if args.quiet else None,
+    )
     try:
-        for name, cmd in services:
-            out = open(ROOT / ".data" / "logs" / f"{name}.log", "ab") if args.quiet else None
-            procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True))
-        wait_for(f"http://localhost:{actions_port}/health", 120, procs)
-        wait_for(f"http://localhost:{args.rasa_port}/", 300, procs)
-        channels = ["REST: POST http://localhost:%d/webhooks/rest/webhook" % args.rasa_port,
-                    "socket.io: http://localhost:%d/socket.io" % args.rasa_port]
-        api = "on (token)" if env.get("RASA_API_TOKEN") else "on (JWT)" if env.get("RASA_JWT_SECRET") else "off"
-        print("\nThe assistant is running.", flush=True)
-        for line in channels:
-            print(f"  {line}")
-        print(f"  Rasa HTTP API: {api}; tracker store: {env['DATABASE_URL'].split('://')[0]}")
-        print("  Terminal chat: make shell    Stop: Ctrl-C\n", flush=True)
+        stack.start()
+        print(stack.describe(), flush=True)
         if args.command:
-            return subprocess.call(args.command, env=env)
-        while all(p.poll() is None for p in procs):
+            return subprocess.call(args.command, env=stack.env)
+        while all(p.poll() is None for p in stack.procs):
             time.sleep(1)
-        failed = [p for p in procs if p.poll() is not None]
-        print(f"{failed[0].args[2]} stopped with exit code {failed[0].returncode}", file=sys.stderr)
+        failed = next(p for p in stack.procs if p.poll() is not None)
+        print(f"{' '.join(failed.args[:3])} stopped with exit code {failed.returncode}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopping ...", flush=True)
@@ -120,7 +168,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Could not start the assistant: {exc}", file=sys.stderr)
         return 1
     finally:
-        stop(procs)
+        stack.stop()
 
 
 if __name__ == "__main__":

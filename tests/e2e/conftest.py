@@ -1,0 +1,42 @@
+"""The whole assistant (actions, Rasa, web app) on free loopback ports, for end-to-end tests.
+
+`make test` passes the trained model as ASSISTANT_MODEL; the stack uses its own
+SQLite database in a temporary folder.
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tools.launch import Stack
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def model_path() -> str:
+    model = os.environ.get("ASSISTANT_MODEL")
+    if not model or not Path(model).exists():
+        pytest.skip("end-to-end tests need a trained model: run them with `make test`")
+    return model
+
+
+@pytest.fixture(scope="session")
+def stack(model_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stack")
+    running = Stack(
+        model_path,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        env={"DATABASE_URL": f"sqlite:///{folder / 'assistant.db'}", "EMERGENCY_NUMBER": "112"},
+        log_dir=folder / "logs",
+    ).start()
+    yield running
+    running.stop()

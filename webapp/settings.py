@@ -1,0 +1,59 @@
+"""Settings of the web app, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind=int, minimum=None):
+    raw = env.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: str = "0") -> bool:
+    return env.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    database_url: str
+    rasa_url: str  # where browsers reach Rasa's socket.io channel
+    port: int
+    # Staff console
+    staff_session_minutes: int = 480  # a session ends this long after login at the latest
+    staff_idle_minutes: int = 30  # ... or after this long without a request
+    staff_cookie_secure: bool = False  # set STAFF_COOKIE_SECURE=1 behind HTTPS
+    staff_login_max_failures: int = 5  # failed logins per user name within the window
+    staff_login_max_failures_ip: int = 20  # failed logins per client address within the window
+    staff_login_window_minutes: int = 15
+    staff_page_size: int = 50
+    staff_export_max: int = 5000  # conversations in one CSV/JSON export
+    low_confidence: float = 0.6  # a message below this intent confidence is flagged
+    domain_path: str = "domain"  # intents and entities offered when correcting a message
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "WebSettings":
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("DATABASE_URL", "sqlite:///.data/assistant.db"),
+            rasa_url=env.get("RASA_PUBLIC_URL", "http://localhost:5005"),
+            port=int(env.get("WEB_PORT", "8000")),
+            staff_session_minutes=_number(env, "STAFF_SESSION_MINUTES", "480", minimum=1),
+            staff_idle_minutes=_number(env, "STAFF_IDLE_MINUTES", "30", minimum=1),
+            staff_cookie_secure=_flag(env, "STAFF_COOKIE_SECURE"),
+            staff_login_max_failures=_number(env, "STAFF_LOGIN_MAX_FAILURES", "5", minimum=1),
+            staff_login_max_failures_ip=_number(env, "STAFF_LOGIN_MAX_FAILURES_IP", "20", minimum=1),
+            staff_login_window_minutes=_number(env, "STAFF_LOGIN_WINDOW_MINUTES", "15", minimum=1),
+            staff_page_size=_number(env, "STAFF_PAGE_SIZE", "50", minimum=5),
+            staff_export_max=_number(env, "STAFF_EXPORT_MAX", "5000", minimum=1),
+            low_confidence=_number(env, "LOW_CONFIDENCE", "0.6", kind=float, minimum=0.0),
+            domain_path=env.get("DOMAIN_PATH", "domain"),
+        )

@@ -1,0 +1,119 @@
+"""The request queue: bookings, second opinions and hand-offs the action server stored.
+
+The console changes only ``requests.status``, ``requests.assigned_to`` (and
+``updated_at`` with them) and adds ``request_notes``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+
+from webapp.staff import tables as t
+from webapp.staff.conversations import InputError, conversation_masker, personal_slot_values
+from webapp.staff.db import audit, has_table, now
+from webapp.staff.masking import Masker, masker_for
+
+MAX_NOTE = 5000
+
+
+def available(conn) -> bool:
+    return has_table(conn, "requests")
+
+
+def list_requests(conn, status: str, kind: str, assigned: str, page: int, page_size: int) -> dict:
+    r = t.requests.c
+    conds = []
+    if status:
+        conds.append(r.status == status)
+    if kind:
+        conds.append(r.kind == kind)
+    if assigned == "-":
+        conds.append(r.assigned_to.is_(None))
+    elif assigned:
+        conds.append(r.assigned_to == assigned)
+    total = conn.execute(sa.select(sa.func.count()).select_from(t.requests).where(*conds)).scalar_one()
+    pages = max(1, -(-total // page_size))
+    page = max(1, min(page, pages))
+    rows = conn.execute(
+        sa.select(r.id, r.reference, r.kind, r.status, r.specialist, r.channel, r.assigned_to,
+                  r.created_at, r.updated_at, r.conversation_id, t.conversations.c.id.label("conv_id"))
+        .select_from(t.requests.outerjoin(t.conversations, t.conversations.c.sender_id == r.conversation_id))
+        .where(*conds).order_by(r.created_at.desc(), r.id.desc())
+        .limit(page_size).offset((page - 1) * page_size)).all()
+    counts = dict(conn.execute(sa.select(r.status, sa.func.count()).group_by(r.status)).all())
+    return {"items": rows, "total": total, "page": page, "pages": pages, "counts": counts}
+
+
+def get_request(conn, request_id: int, reveal: bool) -> Optional[dict]:
+    r = t.requests.c
+    row = conn.execute(
+        sa.select(t.requests, t.conversations.c.id.label("conv_id"))
+        .select_from(t.requests.outerjoin(t.conversations, t.conversations.c.sender_id == r.conversation_id))
+        .where(r.id == request_id)).first()
+    if row is None:
+        return None
+    if reveal:
+        mask = Masker.off()
+    else:
+        slots = personal_slot_values(conn, [row.conversation_id]).get(row.conversation_id, {})
+        mask = masker_for(slots, [row])
+    notes = []
+    if has_table(conn, "request_notes"):
+        notes = conn.execute(sa.select(t.request_notes).where(t.request_notes.c.request_id == request_id)
+                             .order_by(t.request_notes.c.id)).all()
+    hidden = "‹hidden›"
+    return {
+        "row": row,
+        "full_name": (row.full_name if reveal else hidden) if row.full_name else "",
+        "email": (row.email if reveal else hidden) if row.email else "",
+        "phone": (row.phone if reveal else hidden) if row.phone else "",
+        "preferred_time_text": mask(row.preferred_time_text) if row.preferred_time_text else "",
+        "note": mask(row.note) if row.note else "",
+        "notes": [{"author": n.author, "body": mask(n.body), "at": n.created_at} for n in notes],
+        "last_notify_error": row.last_notify_error or "",
+    }
+
+
+def update_request(conn, request_id: int, actor: str, status: Optional[str] = None,
+                   assigned_to: Optional[str] = None, unassign: bool = False) -> None:
+    values = {}
+    if status is not None:
+        if status not in t.REQUEST_STATUSES:
+            raise InputError("The status is new, contacted or closed.")
+        values["status"] = status
+    if unassign:
+        values["assigned_to"] = None
+    elif assigned_to is not None:
+        known = conn.execute(sa.select(t.users.c.id).where(
+            t.users.c.username == assigned_to, t.users.c.active.is_(True))).first()
+        if not known:
+            raise InputError("Assign the request to an active staff account.")
+        values["assigned_to"] = assigned_to
+    if not values:
+        return
+    values["updated_at"] = now()
+    done = conn.execute(t.requests.update().where(t.requests.c.id == request_id).values(**values))
+    if done.rowcount == 0:
+        raise InputError("No such request.")
+    detail = ", ".join(f"{k}={v}" for k, v in values.items() if k != "updated_at")
+    audit(conn, actor, "request_update", f"request:{request_id}", detail)
+
+
+def add_note(conn, request_id: int, actor: str, body: str) -> None:
+    body = (body or "").strip()
+    if not body:
+        raise InputError("The note is empty.")
+    if len(body) > MAX_NOTE:
+        raise InputError(f"A note has at most {MAX_NOTE} characters.")
+    if not conn.execute(sa.select(t.requests.c.id).where(t.requests.c.id == request_id)).first():
+        raise InputError("No such request.")
+    conn.execute(t.request_notes.insert().values(request_id=request_id, author=actor, body=body,
+                                                 created_at=now()))
+    conn.execute(t.requests.update().where(t.requests.c.id == request_id).values(updated_at=now()))
+    audit(conn, actor, "request_note", f"request:{request_id}")
+
+
+__all__ = ["available", "list_requests", "get_request", "update_request", "add_note",
+           "conversation_masker"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from actions.knowledge import Concept, Guide, Item, Section
 
@@ -26,6 +26,12 @@ INTENT_SECTIONS = {
     "ask_specialist": "specialists",
     "ask_recovery": "recovery",
 }
+# Offered after answers about specialists (and the second opinion after treatments):
+# they start the booking form (actions/booking.py).
+REQUEST_BUTTONS = [
+    {"title": "Book an appointment", "payload": "/request_appointment"},
+    {"title": "Get a second opinion", "payload": "/request_second_opinion"},
+]
 # Entities that name the subject of a "who treats ...?" question, newest wins.
 SUBJECT_ENTITIES = ("lesion_type", "location", "cause")
 
@@ -104,7 +110,7 @@ def _item_buttons(guide: Guide, section: Section, item: Item) -> List[Dict[str, 
         buttons.append({"title": "Who treats it?", "payload": payload("ask_specialist", {"lesion_type": item.key})})
         buttons.append({"title": "Treatment options", "payload": payload("ask_treatment")})
     elif section.key == "specialists":
-        buttons.append({"title": "Book an appointment", "payload": payload("request_appointment")})
+        buttons += [dict(b) for b in REQUEST_BUTTONS]
     else:
         index = section.items.index(item)
         if index + 1 < len(section.items):
@@ -112,6 +118,7 @@ def _item_buttons(guide: Guide, section: Section, item: Item) -> List[Dict[str, 
             buttons.append(item_button(section, nxt, f"Next: {nxt.title}"))
         if section.key == "treatment":
             buttons.append({"title": "Recovery after treatment", "payload": payload("ask_recovery")})
+            buttons.append(dict(REQUEST_BUTTONS[1]))
     buttons.append({"title": f"All of “{section.heading.rstrip('?')}”", "payload": payload(_section_intent(section.key))})
     return buttons
 
@@ -160,7 +167,7 @@ def specialist_answer(guide: Guide, concept: Concept) -> Answer:
         text = f"{_quoted(specialists)}, for {label}:\n" + "\n".join(lines)
         if note:
             text += f"\n{note}"
-        buttons = [{"title": "Book an appointment", "payload": payload("request_appointment")}]
+        buttons = [dict(b) for b in REQUEST_BUTTONS]
         return Answer([Reply(text, buttons)], section="specialists", item=found[0].ref)
     text = (
         f"{_quoted(specialists)}: the guide does not name a specialist for {label}. "
@@ -192,8 +199,10 @@ def _ordinal(text: str) -> Optional[int]:
     return None
 
 
-def _concept_from(guide: Guide, entities: Dict[str, List[str]]) -> Optional[Concept]:
-    for entity in SUBJECT_ENTITIES:
+def _concept_from(
+    guide: Guide, entities: Dict[str, List[str]], order: Sequence[str] = SUBJECT_ENTITIES
+) -> Optional[Concept]:
+    for entity in order:
         for value in entities.get(entity, []):
             concept = guide.concept(entity, value)
             if concept:
@@ -218,21 +227,27 @@ def answer_question(
         return section_summary(guide, key)
 
     section = guide.section(key)
-    named = [i for i in _items_named(guide, entities) if i.section == key]
-    if named:
-        return _items_answer(guide, named)
-    concept = _concept_from(guide, entities)
+    named = _items_named(guide, entities)
+    if [i for i in named if i.section == key]:
+        return _items_answer(guide, [i for i in named if i.section == key])
     if key == "specialists":
-        subject = concept or context.subject
+        # The most specific subject first: "calcium in my kidney" names a type and a place.
+        subject = _concept_from(guide, entities, ("location", "cause", "lesion_type")) or context.subject
         if subject:
             return specialist_answer(guide, subject)
         return section_summary(guide, key)
+    concept = _concept_from(guide, entities)
     if concept:
         related = guide.related_items(key, concept.guide_terms + (concept.value,))
         if concept.entity == "lesion_type" and key == "types":
             related = [section.item(concept.value)]
         if related and len(related) <= 2:
             return _items_answer(guide, related)
+    # An item of another section named here ("physiotherapy" asked about recovery),
+    # or no listed phrase at all: look for the item whose own words match best.
+    found = guide.search_items(key, " ".join([text] + [i.title for i in named]))
+    if found:
+        return item_answer(guide, found)
     return section_summary(guide, key)
 
 
@@ -254,7 +269,7 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
                 intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
                 return answer_question(guide, intent, entities, context, text)
         return _items_answer(guide, in_context or named)
-    concept = _concept_from(guide, entities)
+    concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
         if context.section == "types":
             related = guide.related_items("types", concept.guide_terms)
@@ -268,6 +283,10 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
         items = guide.section(context.section).items
         if number == -1 or 1 <= number <= len(items):
             return item_answer(guide, items[number - 1 if number > 0 else -1])
+    if context.section and guide.section(context.section).items:
+        found = guide.search_items(context.section, text)
+        if found:
+            return item_answer(guide, found)
     return tell_more(guide, context)
 
 

@@ -11,8 +11,10 @@ Nothing here runs at import time: callers load a :class:`Guide` once with
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -34,6 +36,38 @@ def slugify(title: str) -> str:
 
 def sentences(text: str) -> List[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+_WORD = re.compile(r"[a-z]+")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
+# Words that carry no topic: English function words plus the guide's own subject.
+_STOP = frozenset(
+    """a about above after again all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my no nor not now of off on once only or other our out over
+    own same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself get got need want know tell please
+    thing things kind one ones lot much really something anything someone people person
+    calcified calcification calcifications lesion lesions calcium deposit deposits
+    guide clinic doctor doctors like just ever even still also okay yes hello thanks
+    thank way say said let""".split()
+)
+
+
+def stems(text: str) -> List[str]:
+    """Crude stems of the content words of a text ("medications" -> "medic")."""
+    out = []
+    for word in _WORD.findall(text.lower()):
+        if word in _STOP or len(word) < 3:
+            continue
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
+        out.append(word)
+    return out
 
 
 def mentions(text: str, term: str) -> bool:
@@ -123,6 +157,39 @@ class Guide:
             for item in self.sections[section].items
             if any(mentions(f"{item.title} {item.text}", t) for t in terms)
         ]
+
+    @cached_property
+    def _item_stems(self) -> Dict[str, Dict[str, float]]:
+        """Per item: its stems, title stems counting twice; and every stem's IDF."""
+        items = [i for s in self.sections.values() for i in s.items]
+        bags = {i.ref: stems(f"{i.title} {i.title} {i.text}") for i in items}
+        df: Dict[str, int] = {}
+        for bag in bags.values():
+            for stem in set(bag):
+                df[stem] = df.get(stem, 0) + 1
+        idf = {stem: math.log((1 + len(items)) / (1 + n)) + 1 for stem, n in df.items()}
+        return {ref: {st: bag.count(st) * idf[st] for st in set(bag)} for ref, bag in bags.items()}
+
+    def search_items(self, section: str, text: str, min_score: float = 4.0,
+                     margin: float = 1.5) -> Optional[Item]:
+        """The item of ``section`` whose own words best match ``text``, when one clearly does.
+
+        A plain word-overlap score (IDF-weighted, title words counting twice) over
+        the guide's own text: what lets "what documents should I bring?" find
+        "Prepare Relevant Documents" without any listed lay phrase.
+        """
+        # Words of the section's heading ("recovery") ask for the section, not an item.
+        query = set(stems(text)) - set(stems(self.sections[section].heading))
+        scored = sorted(
+            ((sum(self._item_stems[i.ref].get(st, 0.0) for st in query), i)
+             for i in self.sections[section].items),
+            key=lambda pair: -pair[0],
+        )
+        if not scored or scored[0][0] < min_score:
+            return None
+        if len(scored) > 1 and scored[0][0] < margin * scored[1][0]:
+            return None
+        return scored[0][1]
 
     def aspect_sentences(self, aspect: str, section: str = "overview") -> List[str]:
         keywords = self.aspects.get(aspect, ())

@@ -67,7 +67,7 @@ def load_spacy(path: Text):
 @lru_cache(maxsize=8)
 def shared_index(spacy_model: Text, phrases: Tuple[Tuple[Text, Text, Text], ...]) -> PhraseIndex:
     """One matcher per process for the same phrases, however many components use it."""
-    return PhraseIndex(load_spacy(spacy_model), phrases)
+    return PhraseIndex(load_spacy(spacy_model), phrases, nested_labels=("location", "cause"))
 
 
 class GuidePhrasesComponent(GraphComponent):

@@ -43,19 +43,27 @@ class PhraseIndex:
     """
 
     def __init__(
-        self, nlp, phrases: Iterable[Sequence[str]], by_lemma: bool = True
+        self,
+        nlp,
+        phrases: Iterable[Sequence[str]],
+        by_lemma: bool = True,
+        nested_labels: Iterable[str] = (),
     ) -> None:
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.nlp = nlp
         self._keys: List[Tuple[str, str]] = []
+        # Labels kept even inside a longer match of another label: "calcium in my
+        # kidney" names a type, and "kidney" in it still names the place.
+        self._nested = frozenset(nested_labels)
         self._by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._with_gaps = Matcher(nlp.vocab)
         vocab: Set[str] = set()
         grouped: dict = {}
         for label, value, phrase in phrases:
-            grouped.setdefault((label, value), []).append(phrase.lower())
+            forms = grouped.setdefault((label, value), [])
+            forms += [f for f in _number_variants(phrase.lower()) if f not in forms]
         for key, texts in grouped.items():
             match_id = f"{len(self._keys)}"
             self._keys.append(key)
@@ -137,7 +145,9 @@ class PhraseIndex:
         for start, end, key in sorted(found, key=lambda m: (m[0] - m[1], m[0])):
             clash = any(
                 start < a_end and a_start < end and (a_start, a_end) != (start, end)
-                for a_start, a_end, _ in accepted
+                and not (key[0] in self._nested and a_key[0] != key[0]
+                         and a_start <= start and end <= a_end)
+                for a_start, a_end, a_key in accepted
             )
             same_label = any(
                 (a_start, a_end) == (start, end) and a_key[0] == key[0]
@@ -162,6 +172,16 @@ class PhraseIndex:
                 )
             )
         return matches
+
+
+def _number_variants(phrase: str) -> List[str]:
+    """A one-word phrase in singular and plural ("tablet", "tablets"): lemmas are not
+    used for single words (see above), so number is added here instead."""
+    if " " in phrase or GAP in phrase or not phrase.isalpha():
+        return [phrase]
+    if phrase.endswith("s") and len(phrase) > 4:
+        return [phrase, phrase[:-1]]
+    return [phrase, phrase + "s"]
 
 
 def _english_words(nlp) -> Set[str]:

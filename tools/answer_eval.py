@@ -123,10 +123,15 @@ def literal_part(template: str) -> str:
 
 
 def load_responses(domain_path: Union[str, Path]) -> Dict[str, List[str]]:
-    """{utter_name: [literal part of each text variant]} from domain.yml."""
-    data = yaml.safe_load(Path(domain_path).read_text(encoding="utf-8")) or {}
+    """{utter_name: [literal part of each text variant]} from the domain (a file or a folder)."""
+    path = Path(domain_path)
+    files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    responses: Dict[str, Any] = {}
+    for file in files:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        responses.update(data.get("responses") or {})
     out: Dict[str, List[str]] = {}
-    for name, variants in (data.get("responses") or {}).items():
+    for name, variants in responses.items():
         texts = [literal_part(v["text"]) for v in variants or ()
                  if isinstance(v, dict) and v.get("text")]
         out[name] = [t for t in texts if t]
@@ -588,7 +593,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap.add_argument("--out", default="reports/eval", help="folder for report.md/report.json")
     ap.add_argument("--guide", default="knowledge/calcified-lesions.txt")
     ap.add_argument("--terms", default="knowledge/lay_terms.yml")
-    ap.add_argument("--domain", default="domain.yml")
+    ap.add_argument("--domain", default="domain")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     ap.add_argument("--concurrency", type=int, default=1,
                     help="probes/conversations sent in parallel (latency is most honest at 1)")

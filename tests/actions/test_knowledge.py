@@ -99,3 +99,28 @@ def test_text_before_first_heading_is_reported():
     terms = yaml.safe_load(LAY_TERMS.read_text())
     with pytest.raises(KnowledgeFileError, match="before the first known heading"):
         parse_guide("Welcome!\n" + GUIDE.read_text(), terms)
+
+
+@pytest.mark.parametrize(
+    "section, text, title",
+    [
+        ("preparation", "what documents should i bring", "Prepare Relevant Documents"),
+        ("preparation", "shud i write my questions down before i go", "Write Down Questions"),
+        ("recovery", "how is pain managed during recovery", "Pain Management"),
+        ("treatment", "can medicine regulate calcium and phosphate", "Medications to Manage Calcium Levels"),
+    ],
+)
+def test_search_finds_the_item_by_its_own_words(guide, section, text, title):
+    assert guide.search_items(section, text).title == title
+
+
+@pytest.mark.parametrize(
+    "section, text",
+    [
+        ("preparation", "how do i prepare for my appointment"),  # the whole section
+        ("recovery", "how long is recovery"),  # a heading word only
+        ("treatment", "what's the weather like"),
+    ],
+)
+def test_search_gives_nothing_without_a_clear_winner(guide, section, text):
+    assert guide.search_items(section, text) is None

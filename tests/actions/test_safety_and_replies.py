@@ -56,12 +56,6 @@ def test_canned_replies_use_the_domain_response():
         assert events == []
 
 
-def test_booking_request_says_booking_is_coming():
-    messages, _ = run(ActionReplyCanned(), make_tracker("book me in", "request_second_opinion"))
-    assert messages[0]["response"] == "utter_booking_coming"
-    assert messages[0]["request"] == "ask for a second opinion"
-
-
 def test_did_you_mean_offers_the_top_guesses_and_something_else():
     tracker = make_tracker(
         "surgry recovry?", "nlu_fallback", [entity("treatment", "surgical_removal")],

@@ -47,4 +47,13 @@ class ActionAnswerQuestion(PatientAction, Action):
             guide, latest_intent(tracker), entities, context, tracker.latest_message.get("text") or ""
         )
         send(dispatcher, answer)
-        return events + [SlotSet("section", answer.section), SlotSet("item", answer.item)]
+        events.append(SlotSet("section", answer.section))
+        events.append(SlotSet("item", answer.item))
+        # A type answered (picked by button, number or words) becomes the subject of
+        # the next "who treats that one?".
+        answered = guide.item(answer.item) if answer.item else None
+        if answered and answered.section == "types" and tracker.get_slot("lesion_type") != answered.key:
+            events = [e for e in events if e.get("name") not in SUBJECT_ENTITIES]
+            events += [SlotSet(e, None) for e in ("location", "cause") if tracker.get_slot(e)]
+            events.append(SlotSet("lesion_type", answered.key))
+        return events

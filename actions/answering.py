@@ -228,14 +228,32 @@ def answer_question(
 
     section = guide.section(key)
     named = _items_named(guide, entities)
-    if [i for i in named if i.section == key]:
-        return _items_answer(guide, [i for i in named if i.section == key])
+    # Items of another section named here ("physiotherapy" asked about recovery) lend
+    # their titles to the search below.
+    found = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key]))
+    own = [i for i in named if i.section == key]
+    if own:
+        return _items_answer(guide, own + ([found] if found and found not in own else []))
     if key == "specialists":
         # The most specific subject first: "calcium in my kidney" names a type and a place.
-        subject = _concept_from(guide, entities, ("location", "cause", "lesion_type")) or context.subject
+        subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
         if subject:
             return specialist_answer(guide, subject)
+        if found:
+            return item_answer(guide, found)
+        if context.subject:
+            return specialist_answer(guide, context.subject)
         return section_summary(guide, key)
+    concept = _concept_from(guide, entities)
+    if concept:
+        related = guide.related_items(key, concept.guide_terms + (concept.value,))
+        if concept.entity == "lesion_type" and key == "types":
+            related = [section.item(concept.value)]
+        if related and len(related) <= 2:
+            return _items_answer(guide, related)
+    if found:
+        return item_answer(guide, found)
+    return section_summary(guide, key)
     concept = _concept_from(guide, entities)
     if concept:
         related = guide.related_items(key, concept.guide_terms + (concept.value,))

@@ -170,6 +170,18 @@ class Guide:
         idf = {stem: math.log((1 + len(items)) / (1 + n)) + 1 for stem, n in df.items()}
         return {ref: {st: bag.count(st) * idf[st] for st in set(bag)} for ref, bag in bags.items()}
 
+    def _section_words(self, section: str) -> set:
+        """Words that ask for the section as a whole, not one item: those of its heading
+        and intro ("recovery", "treatment"), and those in three or more of its items
+        ("appointment" in the preparation steps)."""
+        part = self.sections[section]
+        words = set(stems(f"{part.heading} {part.intro}"))
+        counts: Dict[str, int] = {}
+        for item in part.items:
+            for stem in set(stems(f"{item.title} {item.text}")):
+                counts[stem] = counts.get(stem, 0) + 1
+        return words | {stem for stem, n in counts.items() if n >= 3}
+
     def search_items(self, section: str, text: str, min_score: float = 4.0,
                      margin: float = 1.5) -> Optional[Item]:
         """The item of ``section`` whose own words best match ``text``, when one clearly does.
@@ -178,8 +190,7 @@ class Guide:
         the guide's own text: what lets "what documents should I bring?" find
         "Prepare Relevant Documents" without any listed lay phrase.
         """
-        # Words of the section's heading ("recovery") ask for the section, not an item.
-        query = set(stems(text)) - set(stems(self.sections[section].heading))
+        query = set(stems(text)) - self._section_words(section)
         scored = sorted(
             ((sum(self._item_stems[i.ref].get(st, 0.0) for st in query), i)
              for i in self.sections[section].items),

@@ -48,6 +48,7 @@ class PhraseIndex:
         phrases: Iterable[Sequence[str]],
         by_lemma: bool = True,
         nested_labels: Iterable[str] = (),
+        min_typo_length: int = _MIN_TYPO_LEN,
     ) -> None:
         from spacy.matcher import Matcher, PhraseMatcher
 
@@ -56,6 +57,7 @@ class PhraseIndex:
         # Labels kept even inside a longer match of another label: "calcium in my
         # kidney" names a type, and "kidney" in it still names the place.
         self._nested = frozenset(nested_labels)
+        self._min_typo = min_typo_length
         self._by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._with_gaps = Matcher(nlp.vocab)
@@ -80,7 +82,7 @@ class PhraseIndex:
                 if GAP in text:
                     self._with_gaps.add(match_id, [self._gap_pattern(text, by_lemma)])
             for doc in nlp.pipe(t.replace(GAP, " ") for t in texts):
-                vocab.update(t.lower_ for t in doc if t.is_alpha and len(t) >= _MIN_TYPO_LEN)
+                vocab.update(t.lower_ for t in doc if t.is_alpha and len(t) >= min_typo_length)
         self._phrase_words = sorted(vocab)
         self._phrase_word_set = vocab
         self._english = _english_words(nlp)
@@ -107,7 +109,7 @@ class PhraseIndex:
             word = token.lower_
             if (
                 token.is_alpha
-                and len(word) >= _MIN_TYPO_LEN
+                and len(word) >= self._min_typo
                 and word not in self._english
                 and word not in self._phrase_word_set
             ):

@@ -63,7 +63,8 @@ class RedFlagDetector:
 
     def __init__(self, nlp, flags: Dict[Text, Dict[Text, Any]]) -> None:
         self.flags = flags
-        self._index = PhraseIndex(nlp, phrase_triples(flags), by_lemma=False)
+        # Four-letter words are corrected too ("chest pian"): a false alarm costs less here.
+        self._index = PhraseIndex(nlp, phrase_triples(flags), by_lemma=False, min_typo_length=4)
 
     def find(self, text: Text) -> List[Dict[Text, Any]]:
         return [

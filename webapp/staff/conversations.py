@@ -608,24 +608,24 @@ def export_json(conn, senders: List[str], reveal: bool, low_confidence: float) -
 
 # --- deletion ---------------------------------------------------------------------
 
-def delete_conversation(conn, sender: str, actor: str, ip: Optional[str]) -> Tuple[int, int]:
-    """Forget a conversation as on a patient's request: its events, requests and staff data.
+def delete_conversation(engine, sender: str, actor: str, ip: Optional[str]) -> int:
+    """Forget a conversation the way a patient's "forget me" does (actions/privacy.py).
 
-    Leaves a deletion record (hash of the conversation id, counts, who) and an audit entry.
+    The action server's request store deletes the requests at once and queues the
+    purge of the events; the first purge pass runs here, right away, and the action
+    server's loop runs the later passes (which catch rows a turn still in flight
+    writes back) and then leaves the deletion record. Staff data about the
+    conversation goes now. Returns the number of requests deleted.
     """
-    deleted_requests = 0
-    if has_table(conn, "requests"):
-        ids = [r[0] for r in conn.execute(sa.select(t.requests.c.id).where(t.requests.c.conversation_id == sender))]
-        if ids:
-            if has_table(conn, "request_notes"):
-                conn.execute(t.request_notes.delete().where(t.request_notes.c.request_id.in_(ids)))
-            deleted_requests = conn.execute(t.requests.delete().where(t.requests.c.id.in_(ids))).rowcount
-    deleted_events = conn.execute(t.events.delete().where(t.events.c.sender_id == sender)).rowcount
-    forget_staff_data(conn, [sender])
-    if has_table(conn, "deletion_records"):
-        conn.execute(t.deletion_records.insert().values(
-            conversation_hash=sender_hash(sender), requested_via=f"staff:{actor}"[:40],
-            deleted_requests=deleted_requests, deleted_events=deleted_events, created_at=now()))
-    audit(conn, actor, "conversation_delete", conversation_target(sender),
-          f"events={deleted_events}, requests={deleted_requests}", ip)
-    return deleted_events, deleted_requests
+    from actions import privacy, storage
+
+    store = storage.RequestStore(engine.url, engine=engine)
+    now = storage.utcnow()
+    deleted = store.forget_conversation(sender, f"staff:{actor}", now,
+                                        now.timestamp() + privacy.CUTOFF_SECONDS, now)
+    privacy.run_due_purges(store, now)
+    with engine.begin() as conn:
+        forget_staff_data(conn, [sender])
+        audit(conn, actor, "conversation_delete", conversation_target(sender),
+              f"requests={deleted}, events purged", ip)
+    return deleted

@@ -25,6 +25,11 @@ NAME_INTRO_RE = re.compile(
     r"(?i:\b(?:my name is|my name's|name is|i am called|i'm called|call me)\s+)"
     r"([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})"
 )
+# for lower-cased text (dashboard groups): the one or two words after the introduction
+NAME_INTRO_LOWER_RE = re.compile(
+    r"(?i:\b(?:my name is|my name's|name is|i am called|i'm called|call me)\s+)"
+    r"([\w'\-]+(?:\s+[\w'\-]+)?)"
+)
 
 
 def _phone(match: "re.Match[str]") -> str:
@@ -36,8 +41,9 @@ class Masker:
     """Replaces personal data in text. ``Masker.off()`` returns text unchanged."""
 
     def __init__(self, names: Iterable[str] = (), emails: Iterable[str] = (),
-                 phones: Iterable[str] = (), enabled: bool = True) -> None:
+                 phones: Iterable[str] = (), enabled: bool = True, lowercase: bool = False) -> None:
         self.enabled = enabled
+        self._intro = NAME_INTRO_LOWER_RE if lowercase else NAME_INTRO_RE
         self._patterns: List[tuple] = []
         whole: Set[str] = set()
         parts: Set[str] = set()
@@ -53,7 +59,8 @@ class Masker:
             token = NAME_TOKEN if value in whole else (EMAIL_TOKEN if "@" in value else PHONE_TOKEN)
             self._patterns.append((re.compile(_bounded(value), re.IGNORECASE), token))
         for part in sorted(parts, key=len, reverse=True):
-            self._patterns.append((re.compile(_bounded(part)), NAME_TOKEN))
+            flags = re.IGNORECASE if lowercase else 0
+            self._patterns.append((re.compile(_bounded(part), flags), NAME_TOKEN))
 
     @classmethod
     def off(cls) -> "Masker":
@@ -69,7 +76,7 @@ class Masker:
             text = pattern.sub(token, text)
         text = EMAIL_RE.sub(EMAIL_TOKEN, text)
         text = PHONE_RE.sub(_phone, text)
-        return NAME_INTRO_RE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + NAME_TOKEN, text)
+        return self._intro.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + NAME_TOKEN, text)
 
     def slot(self, name: str, value) -> str:
         if value is None:
@@ -100,7 +107,8 @@ def _plain(value) -> str:
         return str(value)
 
 
-def masker_for(slot_values: Dict[str, Iterable[str]], requests: Iterable, enabled: bool = True) -> Masker:
+def masker_for(slot_values: Dict[str, Iterable[str]], requests: Iterable, enabled: bool = True,
+               lowercase: bool = False) -> Masker:
     """A masker for one conversation: its personal slots and its requests' contact data."""
     names, emails, phones = [], [], []
     for slot, values in slot_values.items():
@@ -120,4 +128,4 @@ def masker_for(slot_values: Dict[str, Iterable[str]], requests: Iterable, enable
             emails.append(req.email)
         if getattr(req, "phone", None):
             phones.append(req.phone)
-    return Masker(names, emails, phones, enabled=enabled)
+    return Masker(names, emails, phones, enabled=enabled, lowercase=lowercase)

@@ -11,7 +11,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from webapp.staff import tables as t
-from webapp.staff.conversations import InputError, conversation_masker, personal_slot_values
+from webapp.staff.conversations import InputError, personal_slot_values
 from webapp.staff.db import audit, has_table, now
 from webapp.staff.masking import Masker, masker_for
 
@@ -113,7 +113,3 @@ def add_note(conn, request_id: int, actor: str, body: str) -> None:
                                                  created_at=now()))
     conn.execute(t.requests.update().where(t.requests.c.id == request_id).values(updated_at=now()))
     audit(conn, actor, "request_note", f"request:{request_id}")
-
-
-__all__ = ["available", "list_requests", "get_request", "update_request", "add_note",
-           "conversation_masker"]

@@ -21,7 +21,7 @@ MODEL_INPUTS := config.yml $(sort $(wildcard knowledge/*)) \
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
-.PHONY: help install train run test eval eval-nlu shell validate lock clean
+.PHONY: help install browser train run test eval eval-nlu bench shell staff-user validate lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +38,20 @@ $(VENV)/.installed: requirements.txt requirements.lock
 	$(PY) -m pip check
 	@touch $@
 
-install: $(VENV)/.installed ## Create .venv (Python 3.10) with the pinned dependencies
+install: $(VENV)/.installed node_modules/.installed ## Create .venv (Python 3.10) and node_modules with the pinned dependencies
+
+# The widget's JavaScript (socket.io-client) and the accessibility checker (axe-core),
+# from npm, exactly as locked in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
+browser: ## Install Debian's chromium for the browser tests (needs root or sudo)
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
 
 $(SPACY_MODEL)/meta.json: $(VENV)/.installed nlu_components/spacy_pipeline.py
 	$(PY) -m nlu_components.spacy_pipeline $(SPACY_MODEL)
@@ -50,7 +63,7 @@ $(MODEL): $(VENV)/.installed $(SPACY_MODEL)/meta.json $(MODEL_INPUTS)
 
 train: $(MODEL) ## Train the model if the data, config or knowledge changed
 
-run: $(MODEL) ## Install, train if needed, and start the assistant (Ctrl-C stops it)
+run: $(MODEL) node_modules/.installed ## Install, train if needed, and start the assistant (Ctrl-C stops it)
 	@mkdir -p .data
 	$(PY) -m tools.launch --model $(MODEL)
 
@@ -63,8 +76,8 @@ shell: $(MODEL) ## Chat with the assistant in this terminal
 validate: $(VENV)/.installed ## Check the training data and domain for conflicts
 	$(RASA) data validate --domain domain --fail-on-warnings
 
-test: $(MODEL) ## Run the whole test suite (pytest, data validation, stories, NLU gate)
-	$(PY) -m pytest -q
+test: $(MODEL) node_modules/.installed browser ## Run the whole test suite (pytest, data validation, stories, NLU gate)
+	ASSISTANT_MODEL=$(MODEL) $(PY) -m pytest -q
 	$(RASA) data validate --domain domain --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out reports/stories
@@ -81,9 +94,17 @@ eval: $(MODEL) ## Start the bot and score the answer-evaluation probes (reports/
 	  $(PY) -m tools.answer_eval --url http://localhost:5005 --probes tests/eval/probes.yml \
 	  --out reports/eval --gate
 
+bench: $(VENV)/.installed ## Time the staff console's list page on 10,000 conversations / 200,000 events (SQLite and PostgreSQL)
+	$(PY) -m tools.bench_console
+
+staff-user: $(VENV)/.installed ## Create a staff account: make staff-user NAME=alice ROLE=admin|reviewer
+	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make staff-user NAME=<name> ROLE=admin|reviewer"; exit 2; }
+	@mkdir -p .data
+	$(PY) -m tools.staff_user --name "$(NAME)" --role "$(ROLE)"
+
 lock: ## Re-resolve requirements.txt into requirements.lock
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
 
-clean: ## Remove trained models, reports and local databases
-	rm -rf models reports build .data .rasa
+clean: ## Remove trained models, reports, local databases and node_modules
+	rm -rf models reports build .data .rasa node_modules

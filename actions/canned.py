@@ -18,17 +18,14 @@ RESPONSES = {
     "ask_capabilities": "utter_capabilities",
     "out_of_scope": "utter_out_of_scope",
     "ask_diagnosis": "utter_diagnosis",
-    "request_appointment": "utter_booking_coming",
-    "request_second_opinion": "utter_booking_coming",
-}
-REQUEST_WORDS = {
-    "request_appointment": "book an appointment",
-    "request_second_opinion": "ask for a second opinion",
 }
 
 
 class ActionReplyCanned(PatientAction, Action):
-    """Replies with the domain response for small talk, out-of-scope and diagnosis requests."""
+    """Replies with the domain response for small talk, out-of-scope and diagnosis requests.
+
+    Appointment and second-opinion requests go to the booking form (actions/booking.py).
+    """
 
     def name(self) -> Text:
         return "action_reply_canned"
@@ -36,9 +33,5 @@ class ActionReplyCanned(PatientAction, Action):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        intent = latest_intent(tracker)
-        dispatcher.utter_message(
-            response=RESPONSES.get(intent, "utter_capabilities"),
-            request=REQUEST_WORDS.get(intent, ""),
-        )
+        dispatcher.utter_message(response=RESPONSES.get(latest_intent(tracker), "utter_capabilities"))
         return []

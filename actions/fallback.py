@@ -23,6 +23,8 @@ INTENT_TITLES = {
     "request_second_opinion": "Getting a second opinion",
     "bot_challenge": "Who I am talking to",
     "ask_capabilities": "What this assistant can do",
+    "request_human": "Talking to a person",
+    "request_data_deletion": "Deleting my conversation",
 }
 MAX_SUGGESTIONS = 2
 

@@ -8,11 +8,54 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the action server cannot use."""
 
 
 def _path(value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind=int, minimum=None):
+    raw = env.get(name, "").strip() or default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"CLINIC_TIMEZONE must be an IANA time zone such as Europe/London, got {name!r}"
+        ) from None
+    return name
+
+
+def _region(code: str) -> str:
+    import phonenumbers
+
+    code = code.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(
+            f"CLINIC_PHONE_REGION must be a two-letter region such as GB or US, got {code!r}"
+        )
+    return code
 
 
 @dataclass(frozen=True)
@@ -22,6 +65,25 @@ class Settings:
     red_flags_file: Path
     emergency_number: str
     actions_port: int
+    # Requests to staff (booking, second opinion, hand-off) and "forget me"
+    database_url: str = DEFAULT_DATABASE_URL
+    clinic_timezone: str = "UTC"  # preferred days and times are read in this zone
+    clinic_phone_region: str = "GB"  # phone numbers without +country code are read as this region's
+    clinic_phone: str = ""  # told to patients with their reference, if set
+    staff_response_time: str = "within one working day"
+    staff_console_url: str = "http://localhost:8000/staff"
+    # Staff notifications (each optional)
+    staff_slack_webhook_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    staff_email: str = ""
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    notify_timeout_seconds: float = 10.0
+    notify_max_attempts: int = 8  # including the first; retries back off 1, 2, 4 ... minutes
+    notify_retry_base_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -32,5 +94,29 @@ class Settings:
             red_flags_file=_path(env.get("RED_FLAGS_FILE", "knowledge/red_flags.yml")),
             emergency_number=env.get("EMERGENCY_NUMBER", "").strip()
             or "your local emergency number",
-            actions_port=int(env.get("ACTIONS_PORT", "5055")),
+            actions_port=_number(env, "ACTIONS_PORT", "5055", minimum=1),
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            clinic_timezone=_timezone(env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
+            clinic_phone_region=_region(env.get("CLINIC_PHONE_REGION", "").strip() or "GB"),
+            clinic_phone=env.get("CLINIC_PHONE", "").strip(),
+            staff_response_time=env.get("STAFF_RESPONSE_TIME", "").strip()
+            or "within one working day",
+            staff_console_url=(env.get("STAFF_CONSOLE_URL", "").strip()
+                               or "http://localhost:8000/staff").rstrip("/"),
+            staff_slack_webhook_url=env.get("STAFF_SLACK_WEBHOOK_URL", "").strip(),
+            smtp_host=env.get("SMTP_HOST", "").strip(),
+            smtp_port=_number(env, "SMTP_PORT", "25", minimum=1),
+            smtp_from=env.get("SMTP_FROM", "").strip(),
+            staff_email=env.get("STAFF_EMAIL", "").strip(),
+            smtp_username=env.get("SMTP_USERNAME", "").strip(),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(env, "SMTP_STARTTLS"),
+            notify_timeout_seconds=_number(env, "NOTIFY_TIMEOUT_SECONDS", "10", kind=float, minimum=0.1),
+            notify_max_attempts=_number(env, "NOTIFY_MAX_ATTEMPTS", "8", minimum=1),
+            notify_retry_base_seconds=_number(env, "NOTIFY_RETRY_BASE_SECONDS", "60", kind=float,
+                                              minimum=0.01),
         )
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.staff_email)

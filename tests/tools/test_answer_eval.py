@@ -24,7 +24,7 @@ def guide():
 
 @pytest.fixture(scope="module")
 def responses():
-    return ae.load_responses(ROOT / "domain.yml")
+    return ae.load_responses(ROOT / "domain")
 
 
 def msg(text=None, buttons=()):
@@ -38,8 +38,10 @@ def msg(text=None, buttons=()):
 
 def utter(responses, name, **fill):
     """The domain response as the bot would send it (placeholders filled)."""
-    data = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    variant = data["responses"][name][0]
+    data = {}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        data.update(yaml.safe_load(path.read_text(encoding="utf-8")).get("responses") or {})
+    variant = data[name][0]
     text = variant["text"].format(**fill) if fill else variant["text"]
     return msg(text, [b["title"] for b in variant.get("buttons", ())])
 
@@ -59,8 +61,7 @@ def test_literal_part_strips_placeholders():
 
 def test_load_responses_reads_domain(responses):
     assert responses["utter_greet"][0].startswith("Hello!")
-    assert "{" not in responses["utter_booking_coming"][0]
-    assert responses["utter_booking_coming"][0].endswith("directly to")
+    assert responses["utter_booking_intro_either"][0].startswith("I can pass an appointment request")
 
 
 def test_reply_text_joins_texts_and_button_titles():
@@ -210,9 +211,9 @@ def test_greet_fails_on_goodbye(guide, responses):
 
 # ------------------------------------------------------------------ booking
 def test_booking_passes_with_booking_reply(guide, responses):
-    reply = [utter(responses, "utter_booking_coming", request="book an appointment")]
+    reply = [utter(responses, "utter_booking_intro", kind_label="appointment request")]
     assert check("booking", reply, guide, responses)
-    reply = [utter(responses, "utter_booking_coming", request="ask for a second opinion")]
+    reply = [utter(responses, "utter_booking_intro", kind_label="request for a second opinion")]
     assert check("booking", reply, guide, responses)
 
 

@@ -67,7 +67,10 @@ def load_spacy(path: Text):
 @lru_cache(maxsize=8)
 def shared_index(spacy_model: Text, phrases: Tuple[Tuple[Text, Text, Text], ...]) -> PhraseIndex:
     """One matcher per process for the same phrases, however many components use it."""
-    return PhraseIndex(load_spacy(spacy_model), phrases, nested_labels=("location", "cause"))
+    return PhraseIndex(
+        load_spacy(spacy_model), phrases,
+        nested_labels=("location", "cause"), containers=("lesion_type",),
+    )
 
 
 class GuidePhrasesComponent(GraphComponent):
@@ -195,8 +198,11 @@ class GuideEntityExtractor(GuidePhrasesComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             preferred = prefer.get((message.get(INTENT) or {}).get("name"))
+            # Longest first at each position (a type phrase before the place inside
+            # it), then the entity of the section the intent asks about.
             matches = sorted(
-                self.index.find(text), key=lambda m: (m.start, m.end, m.label != preferred)
+                self.index.find(text),
+                key=lambda m: (m.start, -m.end, m.label != preferred),
             )
             entities = [
                 {

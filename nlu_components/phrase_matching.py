@@ -48,15 +48,17 @@ class PhraseIndex:
         phrases: Iterable[Sequence[str]],
         by_lemma: bool = True,
         nested_labels: Iterable[str] = (),
+        containers: Iterable[str] = (),
         min_typo_length: int = _MIN_TYPO_LEN,
     ) -> None:
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.nlp = nlp
         self._keys: List[Tuple[str, str]] = []
-        # Labels kept even inside a longer match of another label: "calcium in my
-        # kidney" names a type, and "kidney" in it still names the place.
+        # Labels kept even inside a longer match of a container label: "calcium in
+        # my kidney" names a type, and "kidney" in it still names the place.
         self._nested = frozenset(nested_labels)
+        self._containers = frozenset(containers)
         self._min_typo = min_typo_length
         self._by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -147,7 +149,7 @@ class PhraseIndex:
         for start, end, key in sorted(found, key=lambda m: (m[0] - m[1], m[0])):
             clash = any(
                 start < a_end and a_start < end and (a_start, a_end) != (start, end)
-                and not (key[0] in self._nested and a_key[0] != key[0]
+                and not (key[0] in self._nested and a_key[0] in self._containers
                          and a_start <= start and end <= a_end)
                 for a_start, a_end, a_key in accepted
             )

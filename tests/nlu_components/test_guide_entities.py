@@ -5,7 +5,8 @@ from nlu_components.phrase_matching import PhraseIndex, edit_distance
 
 @pytest.fixture(scope="module")
 def index(nlp, guide):
-    return PhraseIndex(nlp, guide.entity_phrases(), nested_labels=("location", "cause"))
+    return PhraseIndex(nlp, guide.entity_phrases(), nested_labels=("location", "cause"),
+                       containers=("lesion_type",))
 
 
 def found(index, text):
@@ -37,6 +38,10 @@ def test_a_place_inside_a_type_phrase_is_kept(index):
         ("lesion_type", "visceral_organ_calcifications", "calcium in my kidneys"),
         ("location", "kidney", "kidneys"),
     ]
+
+
+def test_no_place_inside_a_specialist_phrase(index):
+    assert found(index, "do i need a kidney doctor") == [("specialist", "nephrologist", "kidney doctor")]
 
 
 def test_one_phrase_two_sections(index):

@@ -17,7 +17,8 @@ SLACK_API_URL = "https://slack.com/api"
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret.
 TELEGRAM_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
-# Rasa's socket.io channel, which the website widget talks to.
+# The website widget's socket.io channel (Rasa's, fixed: see channels/socketio.py).
+SOCKETIO_CLASS = "channels.socketio.SocketIOInput"
 SOCKETIO = {
     "user_message_evt": "user_uttered",
     "bot_message_evt": "bot_uttered",
@@ -78,14 +79,14 @@ def problems(env: Mapping[str, str]) -> List[str]:
             found.append(f"{spec.name.title()} is half configured: set {', '.join(spec.missing(env))} "
                          f"(or unset its other variables to keep it off)")
     secret = env.get("TELEGRAM_SECRET_TOKEN", "").strip()
-    if TELEGRAM.state(env) == "on" and not TELEGRAM_SECRET_RE.match(secret):
+    if TELEGRAM.state(env) == "on" and not TELEGRAM_SECRET_RE.fullmatch(secret):
         found.append("TELEGRAM_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     return found
 
 
 def credentials(env: Mapping[str, str]) -> Dict[str, Any]:
     """The content of Rasa's credentials file for this environment."""
-    creds: Dict[str, Any] = {"rest": None, "socketio": dict(SOCKETIO)}
+    creds: Dict[str, Any] = {"rest": None, SOCKETIO_CLASS: dict(SOCKETIO)}
     for spec in OPTIONAL_CHANNELS:
         if spec.state(env) == "on":
             creds[spec.class_path] = spec.credentials(env)

@@ -6,7 +6,8 @@
 
 Services: the action server (actions.server, :5055), Rasa (:5005, REST and
 socket.io channels) and the web app (webapp, :8000: widget page and staff console). Rasa's HTTP API stays off unless RASA_API_TOKEN or
-RASA_JWT_SECRET is set.
+RASA_JWT_SECRET is set. Telegram and Slack are on when their variables are set
+(channels/settings.py): Rasa gets a credentials file written for this run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
@@ -36,17 +39,27 @@ def service_env() -> Dict[str, str]:
     return env
 
 
-def rasa_command(model: str, port: int, env: Dict[str, str]) -> List[str]:
+def rasa_command(model: str, port: int, env: Dict[str, str], credentials: str = "credentials.yml") -> List[str]:
     cmd = [
         sys.executable, "-m", "tools.rasa_cli", "run",
         "--model", model, "--port", str(port),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--endpoints", "endpoints.yml", "--credentials", credentials,
     ]
     if env.get("RASA_API_TOKEN"):
         cmd += ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]]
     elif env.get("RASA_JWT_SECRET"):
         cmd += ["--enable-api", "--jwt-secret", env["RASA_JWT_SECRET"]]
     return cmd
+
+
+def write_credentials(env: Dict[str, str], path: Path) -> None:
+    """Rasa's credentials for this environment: REST and socket.io always, Telegram and Slack
+    when their variables are set. Secrets stay ``${VAR}`` references, filled in by Rasa."""
+    from channels.settings import credentials
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Written by tools/launch.py for one run; edit channels/settings.py instead.\n"
+    path.write_text(header + yaml.safe_dump(credentials(env), sort_keys=False), encoding="utf-8")
 
 
 def wait_for(url: str, seconds: float, procs: List[subprocess.Popen]) -> None:
@@ -90,18 +103,26 @@ class Stack:
         self.env["WEB_PORT"] = str(web_port)
         self.env.setdefault("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}")
         self.model, self.log_dir = model, log_dir
+        # One file per stack, so parallel stacks (tests, `make run`) never share one.
+        self.credentials = ROOT / ".data" / f"credentials-{os.getpid()}-{rasa_port}.yml"
         self.rasa_url = f"http://localhost:{rasa_port}"
         self.actions_url = f"http://localhost:{actions_port}"
         self.web_url = f"http://localhost:{web_port}"
         self.services = [
             ("actions", [sys.executable, "-m", "actions.server"], f"{self.actions_url}/health"),
-            ("rasa", rasa_command(model, rasa_port, self.env), f"{self.rasa_url}/"),
+            ("rasa", rasa_command(model, rasa_port, self.env, str(self.credentials)), f"{self.rasa_url}/"),
             ("web", [sys.executable, "-m", "webapp"], f"{self.web_url}/health"),
         ]
         self.procs: List[subprocess.Popen] = []
 
     def start(self, timeout: float = 300) -> "Stack":
+        from channels.settings import problems
+
+        mistakes = problems(self.env)
+        if mistakes:
+            raise RuntimeError("; ".join(mistakes))
         try:
+            write_credentials(self.env, self.credentials)
             for name, cmd, _ in self.services:
                 out = None
                 if self.log_dir:
@@ -119,6 +140,7 @@ class Stack:
     def stop(self) -> None:
         stop(self.procs)
         self.procs = []
+        self.credentials.unlink(missing_ok=True)
 
     def describe(self) -> str:
         api = ("on (token)" if self.env.get("RASA_API_TOKEN")
@@ -130,10 +152,23 @@ class Stack:
             f"  Staff console:                {self.web_url}/staff/",
             f"  REST channel:   POST {self.rasa_url}/webhooks/rest/webhook",
             f"  socket.io:      {self.rasa_url}/socket.io",
+            *self.describe_channels(),
             f"  Rasa HTTP API: {api}; database: {self.env['DATABASE_URL'].split('://')[0]}",
             "  Terminal chat: make shell    Stop: Ctrl-C",
             "",
         ])
+
+    def describe_channels(self) -> List[str]:
+        from channels.settings import OPTIONAL_CHANNELS
+
+        lines = []
+        for spec in OPTIONAL_CHANNELS:
+            label = f"  {spec.name.title() + ':':<15}"
+            if spec.state(self.env) == "on":
+                lines.append(f"{label} on, webhook POST {self.rasa_url}{spec.webhook_path}")
+            else:
+                lines.append(f"{label} off (set {', '.join(spec.required.values())})")
+        return lines
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,0 +1,121 @@
+"""The widget's socket.io channel on a real Sanic server, with python-socketio as the client."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+from typing import Any, Dict, List
+
+import socketio
+from sanic import Sanic
+
+from channels.socketio import SocketIOInput
+from tests.channels.conftest import RecordingBot
+from tests.channels.stack import close_socket
+
+_apps = itertools.count()
+SESSION = "ab" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def with_server(bot: RecordingBot, scenario) -> Any:
+    """Serve the channel on loopback (as `rasa run` does), run ``scenario(url)``, stop."""
+    channel = SocketIOInput(session_persistence=True)
+    app = Sanic(f"socketio_test_{next(_apps)}")
+    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/socketio")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        return await scenario(f"http://127.0.0.1:{port}")
+    finally:
+        await server.before_stop()
+        await server.close()
+        await server.after_stop()
+
+
+async def client_for(url: str, inbox: List[Any], errors: List[Any]) -> socketio.AsyncClient:
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("bot_uttered", inbox.append)
+    client.on("session_confirm", lambda data: inbox.append({"confirmed": data}))
+    client.on("session_error", errors.append)
+    # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa's.
+    await client.connect(url, socketio_path="/socket.io", transports=["polling"])
+    return client
+
+
+async def settle(condition, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
+def test_answers_reach_the_sessions_room():
+    """With session_persistence, replies go to the session's room: the socket must have joined it."""
+    bot = RecordingBot(lambda m: [{"text": "Which type?", "buttons": [{"title": "Brain", "payload": "/b"}]}])
+
+    async def scenario(url: str) -> List[Dict[str, Any]]:
+        inbox: List[Any] = []
+        client = await client_for(url, inbox, [])
+        await client.emit("session_request", {"session_id": SESSION})
+        await settle(lambda: inbox)
+        await client.emit("user_uttered", {"message": "types", "session_id": SESSION})
+        await settle(lambda: len(inbox) >= 2)
+        await close_socket(client)
+        return inbox
+
+    inbox = asyncio.run(with_server(bot, scenario))
+    assert inbox == [{"confirmed": SESSION},
+                     {"text": "Which type?", "quick_replies": [{"content_type": "text", "title": "Brain",
+                                                                "payload": "/b"}]}]
+    assert [(m.text, m.sender_id, m.input_channel) for m in bot.messages] == [("types", SESSION, "socketio")]
+
+
+def test_foreign_or_malformed_session_ids_are_refused():
+    bot = RecordingBot()
+
+    async def scenario(url: str):
+        inbox: List[Any] = []
+        errors: List[Any] = []
+        client = await client_for(url, inbox, errors)
+        for bad in ["telegram:12345", "slack:T1:U1", "short", 42, "AB" * 32, "ab" * 32 + "\n"]:
+            await client.emit("session_request", {"session_id": bad})
+        await settle(lambda: len(errors) >= 6)
+        # Messages naming a session the socket did not join are dropped.
+        await client.emit("user_uttered", {"message": "hello", "session_id": "telegram:12345"})
+        await client.emit("session_request", {"session_id": SESSION})
+        await settle(lambda: inbox)
+        await client.emit("user_uttered", {"message": "hello", "session_id": "cd" * 32})
+        for broken in [None, "text", {"message": 5}, {"message": ["x"]}, {"session_id": SESSION}]:
+            await client.emit("user_uttered", broken)
+        await client.emit("user_uttered", {"message": "x" * 5000, "session_id": SESSION, "metadata": "{bad"})
+        await settle(lambda: len(inbox) >= 2)
+        await close_socket(client)
+        return inbox, errors
+
+    inbox, errors = asyncio.run(with_server(bot, scenario))
+    assert len(errors) == 6 and all("64 hexadecimal" in e["error"] for e in errors)
+    assert [(len(m.text), m.sender_id, m.metadata) for m in bot.messages] == [(2000, SESSION, {})]
+    assert inbox[0] == {"confirmed": SESSION}
+
+
+def test_a_session_request_without_an_id_gets_a_fresh_one():
+    async def scenario(url: str):
+        inbox: List[Any] = []
+        client = await client_for(url, inbox, [])
+        await client.emit("session_request", {})
+        await settle(lambda: inbox)
+        await close_socket(client)
+        return inbox
+
+    [confirmed] = asyncio.run(with_server(RecordingBot(), scenario))
+    assert len(confirmed["confirmed"]) == 64 and int(confirmed["confirmed"], 16) >= 0

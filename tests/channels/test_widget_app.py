@@ -1,0 +1,255 @@
+"""The widget's routes in the web app: pages, scripts, and the history endpoint on real databases.
+
+Conversations are written by Rasa's own SQLTrackerStore (SQLite file and a scratch
+PostgreSQL database), then read back through ``POST /widget/history``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sanic import Sanic
+
+from webapp.app import create_app
+from webapp.widget import create_blueprint
+from webapp.settings import WebSettings
+from webapp.widget.history import RateLimit, messages_from_events, session_id_for
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+TOKEN = "a1" * 32
+BUTTONS = [{"title": "Brain Calcifications", "payload": '/ask_followup{"lesion_type":"brain_calcifications"}'},
+           {"title": "Soft Tissue Calcifications", "payload": '/ask_followup{"lesion_type":"soft_tissue"}'}]
+
+
+def settings_for(database_url: str, **changes) -> WebSettings:
+    base = WebSettings.from_env({"DATABASE_URL": database_url, "RASA_PUBLIC_URL": "https://rasa.clinic.example"})
+    return replace(base, **changes)
+
+
+_apps = itertools.count()
+
+
+def widget_app(settings: WebSettings) -> Sanic:
+    """Just the widget's blueprint (the staff console has its own tests and start-up work)."""
+    app = Sanic(f"widget_test_{next(_apps)}")
+    app.blueprint(create_blueprint(settings))
+    return app
+
+
+def request(app, method: str, path: str, **kwargs):
+    async def run():
+        _, response = await getattr(app.asgi_client, method)(path, **kwargs)
+        return response
+
+    return asyncio.run(run())
+
+
+def history(app, token=TOKEN, raw=None):
+    body = raw if raw is not None else json.dumps({"token": token})
+    return request(app, "post", "/widget/history", content=body, headers={"Content-Type": "application/json"})
+
+
+def save_conversation(database_url: str, sender_id: str, turns) -> None:
+    """Write a conversation with Rasa's SQLTrackerStore, as the running assistant does."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    url = sa.engine.make_url(database_url)
+    store = SQLTrackerStore(dialect=url.get_backend_name(), host=url.host, port=url.port, db=url.database,
+                            username=url.username, password=url.password)
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for kind, text, extra in turns:
+        if kind == "user":
+            events += [UserUttered(text, {"name": "ask_types", "confidence": 0.9}, input_channel="socketio")]
+        else:
+            events += [BotUttered(text, data={"buttons": extra} if extra else {}), ActionExecuted("action_listen")]
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender_id, events)))
+    store.engine.dispose()
+
+
+CONVERSATION = [
+    ("user", "what types are there?", None),
+    ("bot", "Disclaimer first.\n\nThere are several types:\nChoose one.", BUTTONS),
+    ("user", BUTTONS[0]["payload"], None),
+    ("bot", "Calcifications can occur in the brain.", None),
+    ("user", "<img src=x onerror=alert(1)>", None),
+]
+EXPECTED = [
+    {"sender": "user", "text": "what types are there?"},
+    {"sender": "bot", "text": "Disclaimer first."},
+    {"sender": "bot", "text": "There are several types:\nChoose one.", "buttons": BUTTONS},
+    {"sender": "user", "text": "Brain Calcifications"},
+    {"sender": "bot", "text": "Calcifications can occur in the brain."},
+    {"sender": "user", "text": "<img src=x onerror=alert(1)>"},
+]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'assistant.db'}"
+
+
+@pytest.fixture
+def postgres_url():
+    import psycopg2
+
+    name = f"test_channels_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(f"{PG_SERVER}/postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite_url", "postgres_url"])
+def test_history_returns_the_visitors_own_conversation(request, database):
+    url = request.getfixturevalue(database)
+    save_conversation(url, session_id_for(TOKEN), CONVERSATION)
+    save_conversation(url, session_id_for("b2" * 32), [("user", "someone else's question", None)])
+    app = widget_app(settings_for(url))
+    response = history(app)
+    assert response.status == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json == {"session_id": session_id_for(TOKEN), "messages": EXPECTED, "history": "ok"}
+
+
+def test_knowing_a_sender_id_is_not_enough_to_read_a_conversation(sqlite_url):
+    sender = session_id_for(TOKEN)
+    save_conversation(sqlite_url, sender, CONVERSATION)
+    app = widget_app(settings_for(sqlite_url))
+    stolen = history(app, token=sender)  # the sender_id as seen in the database or the staff console
+    assert stolen.status == 200 and stolen.json["messages"] == []
+    assert stolen.json["session_id"] != sender
+
+
+def test_history_is_limited_to_the_newest_messages(sqlite_url):
+    turns = [("user", f"question {i}", None) for i in range(30)]
+    save_conversation(sqlite_url, session_id_for(TOKEN), turns)
+    app = widget_app(settings_for(sqlite_url, widget_history_limit=5))
+    assert [m["text"] for m in history(app).json["messages"]] == [f"question {i}" for i in range(25, 30)]
+
+
+def test_no_database_yet_means_an_empty_history_and_no_file_created(tmp_path):
+    url = f"sqlite:///{tmp_path / 'not-yet.db'}"
+    from webapp.widget.history import HistoryStore
+
+    assert HistoryStore(url, 10).read(session_id_for(TOKEN)) == []
+    assert not (tmp_path / "not-yet.db").exists()
+
+
+def test_a_database_without_rasas_table_means_an_empty_history(sqlite_url):
+    import sqlalchemy as sa
+
+    sa.create_engine(sqlite_url).connect().close()
+    app = widget_app(settings_for(sqlite_url))
+    assert history(app).json["messages"] == []
+
+
+def test_an_unreachable_database_still_gives_a_session(sqlite_url):
+    app = widget_app(settings_for("postgresql://postgres@127.0.0.1:1/nothing"))
+    response = history(app)
+    assert response.status == 200
+    assert response.json == {"session_id": session_id_for(TOKEN), "messages": [], "history": "unavailable"}
+
+
+@pytest.mark.parametrize("raw, status", [
+    ("", 400), ("{bad json", 400), ("[]", 400), ('"token"', 400), ("{}", 400), ('{"token": 5}', 400),
+    ('{"token": "short"}', 400), ('{"token": "' + "x" * 129 + '"}', 400),
+    ('{"token": "' + "é" * 40 + '"}', 400), ('{"token": "' + "a" * 40 + '\\n"}', 400), ('{"token": "' + "a" * 31 + '/"}', 400),
+    ('{"token": "' + "a" * 5000 + '"}', 413),
+])
+def test_bad_history_requests_get_a_clear_error(sqlite_url, raw, status):
+    app = widget_app(settings_for(sqlite_url))
+    response = history(app, raw=raw)
+    assert response.status == status
+    assert "error" in response.json
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_binary_history_body_is_a_400(sqlite_url):
+    app = widget_app(settings_for(sqlite_url))
+    assert history(app, raw=b"\xff\xfe\x00\x01").status == 400
+
+
+def test_history_is_rate_limited_per_client(sqlite_url):
+    app = widget_app(settings_for(sqlite_url, widget_history_per_minute=3))
+    statuses = [history(app).status for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_rate_limit_windows_and_keys():
+    now = [120.0]
+    limit = RateLimit(2, clock=lambda: now[0])
+    assert [limit.allow("a"), limit.allow("a"), limit.allow("a"), limit.allow("b")] == [True, True, False, True]
+    now[0] += 60
+    assert limit.allow("a")
+
+
+def test_cors_preflight(sqlite_url):
+    app = widget_app(settings_for(sqlite_url))
+    response = request(app, "options", "/widget/history",
+                       headers={"Origin": "https://clinic.example", "Access-Control-Request-Method": "POST"})
+    assert response.status == 204
+    assert response.headers["access-control-allow-methods"] == "POST, OPTIONS"
+    assert response.headers["access-control-allow-headers"] == "Content-Type"
+
+
+def test_demo_page_widget_script_and_health(sqlite_url):
+    app = create_app(settings_for(sqlite_url))
+    assert request(app, "get", "/health").text == "ok"
+    page = request(app, "get", "/")
+    assert page.status == 200
+    assert 'src="/widget.js" data-target="#assistant-chat"' in page.text
+    assert '&lt;script src="http://mockserver:1234/widget.js"' in page.text  # the snippet, as text
+    assert 'data-socket-url="https://rasa.clinic.example" defer&gt;&lt;/script&gt;' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self' https://rasa.clinic.example wss://rasa.clinic.example" in csp
+    script = request(app, "get", "/widget.js")
+    assert script.headers["content-type"].startswith("application/javascript")
+    assert 'var DEFAULTS = {"socketUrl": "https://rasa.clinic.example", "socketPath": "/socket.io"};' in script.text
+    assert "__WIDGET_DEFAULTS__" not in script.text
+    assert "innerHTML" not in script.text  # every text goes in as text
+    assert request(app, "get", "/widget.css").headers["content-type"].startswith("text/css")
+
+
+def test_the_socket_url_cannot_break_out_of_the_script(sqlite_url):
+    app = widget_app(settings_for(sqlite_url, rasa_url='https://x.example/</script><script>alert(1)//"'))
+    script = request(app, "get", "/widget.js").text
+    assert "</script>" not in script.split("var DEFAULTS = ", 1)[1].split(";\n", 1)[0]
+    page = request(app, "get", "/").text
+    assert "<script>alert(1)" not in page and "&lt;/script&gt;&lt;script&gt;alert(1)//&#34;" in page
+
+
+def test_socket_io_client_is_served_from_node_modules(sqlite_url, tmp_path):
+    installed = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+    assert installed.is_file(), "run `npm ci` (make test does) to install socket.io-client"
+    app = widget_app(settings_for(sqlite_url))
+    response = request(app, "get", "/static/vendor/socket.io.min.js")
+    assert response.status == 200 and response.body == installed.read_bytes()
+    missing = widget_app(settings_for(sqlite_url, node_modules=str(tmp_path)))
+    response = request(missing, "get", "/static/vendor/socket.io.min.js")
+    assert response.status == 503 and "npm ci" in response.text
+    assert request(app, "get", "/static/vendor/../../package.json").status == 404
+
+
+def test_events_that_are_not_messages_or_are_broken_are_skipped():
+    rows = [("bot", "not json"), ("bot", "[1, 2]"), ("user", json.dumps({"event": "user", "text": None})),
+            ("bot", json.dumps({"event": "bot", "text": "", "data": {"buttons": [{"title": 1}]}})),
+            ("bot", json.dumps({"event": "bot", "text": "Hi", "data": {"quick_replies": [
+                {"title": "Yes", "payload": "/affirm"}, {"title": "broken"}]}}))]
+    assert messages_from_events(rows) == [{"sender": "bot", "text": "Hi",
+                                           "buttons": [{"title": "Yes", "payload": "/affirm"}]}]

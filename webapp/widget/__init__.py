@@ -1,0 +1,132 @@
+"""The website widget: the demo page, the embeddable ``/widget.js``, its history endpoint.
+
+Routes (no prefix, so the snippet is short):
+  GET  /                               demo page showing the chat, and the snippet to embed it
+  GET  /widget.js, /widget.css         the widget; the script finds the app's URL from its own src
+  GET  /static/vendor/socket.io.min.js socket.io-client, served from node_modules (``npm ci``)
+  POST /widget/history                 {"token": ...} -> {"session_id", "messages"} (CORS: any origin)
+  GET  /health                         "ok"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, Dict
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from webapp.settings import WebSettings
+from webapp.widget.history import TOKEN_RE, HistoryStore, HistoryUnavailable, RateLimit, session_id_for
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SOCKET_IO_DIST = Path("socket.io-client") / "dist" / "socket.io.min.js"
+MAX_HISTORY_BODY = 4096
+
+CORS = {
+    "Access-Control-Allow-Origin": "*",  # the token in the body is the credential; no cookies
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _origins(rasa_url: str) -> str:
+    """The http(s) and ws(s) origins of Rasa's socket.io endpoint, for the page's CSP."""
+    parts = urlsplit(rasa_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    ws = "wss" if parts.scheme == "https" else "ws"
+    return f"{parts.scheme}://{parts.netloc} {ws}://{parts.netloc}"
+
+
+def create_blueprint(settings: WebSettings) -> Blueprint:
+    bp = Blueprint("widget")
+    templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                            autoescape=select_autoescape(["html"]))
+    store = HistoryStore(settings.database_url, settings.widget_history_limit)
+    limiter = RateLimit(settings.widget_history_per_minute)
+    node_modules = Path(settings.node_modules)
+    if not node_modules.is_absolute():
+        node_modules = ROOT / node_modules
+    config = json.dumps({"socketUrl": settings.rasa_url, "socketPath": "/socket.io"}).replace("<", "\\u003c")
+    csp = "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+        f"connect-src 'self' {_origins(settings.rasa_url)}".strip(),
+        "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'",
+    ])
+
+    @bp.listener("after_server_stop")
+    async def close(_app: Any, _loop: Any) -> None:
+        store.close()
+
+    @bp.get("/health")
+    async def health(_: Request) -> HTTPResponse:
+        return response.text("ok")
+
+    @bp.get("/")
+    async def demo_page(request: Request) -> HTTPResponse:
+        base = f"{request.scheme}://{request.host}"
+        html = templates.get_template("index.html").render(base_url=base, rasa_url=settings.rasa_url)
+        return response.html(html, headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
+                                            "Referrer-Policy": "no-referrer"})
+
+    @bp.get("/widget.js")
+    async def widget_js(_: Request) -> HTTPResponse:
+        source = (HERE / "static" / "widget.js").read_text(encoding="utf-8")
+        return response.text(source.replace("__WIDGET_DEFAULTS__", config, 1),
+                             content_type="application/javascript; charset=utf-8",
+                             headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+    @bp.get("/widget.css")
+    async def widget_css(_: Request) -> HTTPResponse:
+        return await response.file(HERE / "static" / "widget.css", mime_type="text/css; charset=utf-8",
+                                   headers={"Cache-Control": "public, max-age=300"})
+
+    @bp.get("/static/vendor/socket.io.min.js")
+    async def socket_io_client(_: Request) -> HTTPResponse:
+        path = node_modules / SOCKET_IO_DIST
+        if not path.is_file():
+            return response.text("socket.io-client is not installed: run `npm ci` in the repository",
+                                 status=503)
+        return await response.file(path, mime_type="application/javascript; charset=utf-8",
+                                   headers={"Cache-Control": "public, max-age=3600"})
+
+    @bp.route("/widget/history", methods=["OPTIONS"])
+    async def history_preflight(_: Request) -> HTTPResponse:
+        return response.empty(headers=CORS)
+
+    @bp.post("/widget/history")
+    async def history(request: Request) -> HTTPResponse:
+        def error(status: int, message: str) -> HTTPResponse:
+            return response.json({"error": message}, status=status, headers={**CORS, **NO_STORE})
+
+        client = request.remote_addr or request.ip or "unknown"
+        if not limiter.allow(client):
+            return error(429, "too many requests; try again in a minute")
+        body = request.body or b""
+        if len(body) > MAX_HISTORY_BODY:
+            return error(413, "request too large")
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return error(400, "the body must be JSON: {\"token\": \"...\"}")
+        token = payload.get("token") if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+            return error(400, "token must be 32-128 characters of A-Z, a-z, 0-9, _ and -")
+        session_id = session_id_for(token)
+        result: Dict[str, Any] = {"session_id": session_id, "messages": [], "history": "ok"}
+        try:
+            result["messages"] = await asyncio.get_running_loop().run_in_executor(None, store.read, session_id)
+        except HistoryUnavailable:
+            result["history"] = "unavailable"  # the visitor can still chat; the widget says so
+        return response.json(result, headers={**CORS, **NO_STORE})
+
+    return bp

@@ -1,0 +1,403 @@
+/* The clinic assistant's chat widget. Embed with:
+ *   <script src="https://ASSISTANT-HOST/widget.js" defer></script>
+ * Optional attributes: data-socket-url (Rasa's public URL), data-target (CSS selector of an
+ * element to fill; without it a chat button opens a panel), data-title.
+ *
+ * Every text from the bot or the visitor is put into the page with textContent or text
+ * nodes, never as HTML. The conversation is restored from the server on reload.
+ */
+(function () {
+  "use strict";
+
+  var DEFAULTS = __WIDGET_DEFAULTS__;
+  var script = document.currentScript;
+  if (!script || window.__clinicAssistantLoaded) return;
+  window.__clinicAssistantLoaded = true;
+
+  var base = new URL(".", script.src).href; // the web app serving this script, with a trailing slash
+  var data = script.dataset || {};
+  var config = {
+    socketUrl: data.socketUrl || DEFAULTS.socketUrl,
+    socketPath: data.socketPath || DEFAULTS.socketPath,
+    target: data.target || "",
+    title: data.title || "Clinic assistant"
+  };
+  var STORAGE_KEY = "clinicAssistant.token";
+  var TYPING_TIMEOUT_MS = 30000;
+  var uid = 0;
+
+  // ---- small DOM helpers ------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function nextId(name) { uid += 1; return "clw-" + name + "-" + uid; }
+
+  function loadStyles() {
+    if (document.querySelector('link[data-clw-styles]')) return;
+    if (document.querySelector('link[href$="/widget.css"]')) return;
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = base + "widget.css";
+    link.setAttribute("data-clw-styles", "");
+    document.head.appendChild(link);
+  }
+
+  function loadSocketIo(done) {
+    if (window.io) { done(); return; }
+    var tag = document.createElement("script");
+    tag.src = base + "static/vendor/socket.io.min.js";
+    tag.onload = function () { done(); };
+    tag.onerror = function () { done(new Error("socket.io-client could not be loaded")); };
+    document.head.appendChild(tag);
+  }
+
+  // ---- the visitor's secret token: random, kept in this browser only ----------------------
+  function newToken() {
+    var bytes = new Uint8Array(32);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function getToken() {
+    var token = null;
+    try { token = window.localStorage.getItem(STORAGE_KEY); } catch (e) { token = null; }
+    if (!token || !/^[A-Za-z0-9_-]{32,128}$/.test(token)) {
+      token = newToken();
+      try { window.localStorage.setItem(STORAGE_KEY, token); } catch (e) { /* private mode: this page only */ }
+    }
+    return token;
+  }
+
+  // ---- simple markdown: **bold**, [label](https://...), bare links, line breaks -----------
+  var INLINE = /\*\*([^*\n]+?)\*\*|\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"']+)/gi;
+
+  function safeHref(href) {
+    try {
+      var url = new URL(href);
+      return (url.protocol === "http:" || url.protocol === "https:") ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  function appendLink(parent, href, label) {
+    var safe = safeHref(href);
+    if (!safe) { parent.appendChild(document.createTextNode(label)); return; }
+    var a = el("a", "clw-link", label);
+    a.href = safe;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.appendChild(el("span", "clw-sr", " (opens in a new tab)"));
+    parent.appendChild(a);
+  }
+
+  function appendInline(parent, line) {
+    var last = 0, match;
+    INLINE.lastIndex = 0;
+    while ((match = INLINE.exec(line)) !== null) {
+      if (match.index > last) parent.appendChild(document.createTextNode(line.slice(last, match.index)));
+      if (match[1] !== undefined) {
+        parent.appendChild(el("strong", "", match[1]));
+      } else if (match[2] !== undefined) {
+        appendLink(parent, match[3], match[2]);
+      } else {
+        var url = match[4], trail = "";
+        var cut = /[.,;:!?)\]]+$/.exec(url);
+        if (cut) { trail = cut[0]; url = url.slice(0, -trail.length); }
+        appendLink(parent, url, url);
+        if (trail) parent.appendChild(document.createTextNode(trail));
+      }
+      last = INLINE.lastIndex;
+    }
+    if (last < line.length) parent.appendChild(document.createTextNode(line.slice(last)));
+  }
+
+  function renderRich(parent, text) {
+    String(text).split("\n").forEach(function (line, index) {
+      if (index > 0) parent.appendChild(document.createElement("br"));
+      appendInline(parent, line);
+    });
+  }
+
+  // ---- the widget -------------------------------------------------------------------------
+  function Widget(mount, floating) {
+    var self = this;
+    this.token = getToken();
+    this.sessionId = null;
+    this.socket = null;
+    this.ready = false;      // the server confirmed our session on the current connection
+    this.everConnected = false;
+    this.queue = [];         // messages typed before the connection was ready
+    this.shown = 0;          // messages in the log, to notice ones missed while offline
+    this.typingTimer = null;
+
+    var root = el("section", "clw" + (floating ? " clw-floating" : " clw-inline"));
+    root.setAttribute("aria-label", "Chat with the " + config.title);
+    var panelId = nextId("panel"), inputId = nextId("input"), titleId = nextId("title");
+
+    if (floating) {
+      this.launcher = el("button", "clw-launcher", "Chat with the " + config.title);
+      this.launcher.type = "button";
+      this.launcher.setAttribute("aria-expanded", "false");
+      this.launcher.setAttribute("aria-controls", panelId);
+      this.launcher.addEventListener("click", function () { self.setOpen(!self.open); });
+      root.appendChild(this.launcher);
+    }
+
+    var panel = el("div", "clw-panel");
+    panel.id = panelId;
+    this.panel = panel;
+    var header = el("div", "clw-header");
+    var heading = el("h2", "clw-title", config.title);
+    heading.id = titleId;
+    header.appendChild(heading);
+    header.appendChild(el("p", "clw-subtitle",
+      "General information from the clinic's guide, not a diagnosis. In an emergency, call your local emergency number."));
+    if (floating) {
+      var close = el("button", "clw-close");
+      close.type = "button";
+      close.setAttribute("aria-label", "Close the chat");
+      close.appendChild(el("span", "", "\u00d7")).setAttribute("aria-hidden", "true");
+      close.addEventListener("click", function () { self.setOpen(false); self.launcher.focus(); });
+      header.appendChild(close);
+    }
+    panel.appendChild(header);
+
+    this.log = el("div", "clw-log");
+    this.log.setAttribute("role", "log");
+    this.log.setAttribute("aria-live", "polite");
+    this.log.setAttribute("aria-relevant", "additions");
+    this.log.setAttribute("aria-labelledby", titleId);
+    this.log.tabIndex = 0; // scrollable, so keyboard users can scroll it
+    panel.appendChild(this.log);
+
+    this.typing = el("div", "clw-typing");
+    this.typing.setAttribute("role", "status");
+    this.typing.hidden = true;
+    var dots = el("span", "clw-dots");
+    dots.setAttribute("aria-hidden", "true");
+    dots.appendChild(el("span")); dots.appendChild(el("span")); dots.appendChild(el("span"));
+    this.typing.appendChild(dots);
+    this.typing.appendChild(el("span", "clw-typing-text", "The assistant is typing\u2026"));
+    panel.appendChild(this.typing);
+
+    this.status = el("p", "clw-status", "Connecting\u2026");
+    this.status.setAttribute("role", "status");
+    panel.appendChild(this.status);
+
+    var form = el("form", "clw-form");
+    form.noValidate = true;
+    var label = el("label", "clw-label", "Your message");
+    label.htmlFor = inputId;
+    this.input = el("input", "clw-input");
+    this.input.id = inputId;
+    this.input.type = "text";
+    this.input.name = "message";
+    this.input.autocomplete = "off";
+    this.input.maxLength = 1000;
+    this.input.placeholder = "Type your question";
+    var send = el("button", "clw-send", "Send");
+    send.type = "submit";
+    var row = el("div", "clw-row");
+    row.appendChild(this.input);
+    row.appendChild(send);
+    form.appendChild(label);
+    form.appendChild(row);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = self.input.value.trim();
+      if (!text) { self.input.focus(); return; }
+      self.input.value = "";
+      self.send(text, text);
+      self.input.focus();
+    });
+    panel.appendChild(form);
+
+    if (floating) {
+      panel.hidden = true;
+      panel.setAttribute("role", "dialog");
+      panel.setAttribute("aria-labelledby", titleId);
+      panel.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") { self.setOpen(false); self.launcher.focus(); }
+      });
+    }
+    root.appendChild(panel);
+    mount.appendChild(root);
+    this.open = !floating;
+  }
+
+  Widget.prototype.setOpen = function (open) {
+    this.open = open;
+    this.panel.hidden = !open;
+    if (this.launcher) this.launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { this.scrollDown(); this.input.focus(); }
+  };
+
+  Widget.prototype.setStatus = function (text) { this.status.textContent = text; };
+
+  Widget.prototype.scrollDown = function () { this.log.scrollTop = this.log.scrollHeight; };
+
+  Widget.prototype.addUser = function (text) {
+    var item = el("div", "clw-msg clw-user");
+    item.appendChild(el("span", "clw-sr", "You said: "));
+    item.appendChild(el("div", "clw-bubble", text));
+    this.log.appendChild(item);
+    this.shown += 1;
+    this.scrollDown();
+  };
+
+  Widget.prototype.addBot = function (message) {
+    var self = this;
+    var item = el("div", "clw-msg clw-bot");
+    item.appendChild(el("span", "clw-sr", "Assistant said: "));
+    if (message.text) {
+      var bubble = el("div", "clw-bubble");
+      renderRich(bubble, message.text);
+      item.appendChild(bubble);
+    }
+    var buttons = message.buttons || message.quick_replies || [];
+    if (buttons.length) {
+      var group = el("div", "clw-choices");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Suggested replies");
+      buttons.forEach(function (button) {
+        if (typeof button.title !== "string" || typeof button.payload !== "string") return;
+        var choice = el("button", "clw-choice", button.title);
+        choice.type = "button";
+        choice.addEventListener("click", function () {
+          self.send(button.payload, button.title);
+          self.input.focus();
+        });
+        group.appendChild(choice);
+      });
+      item.appendChild(group);
+    }
+    if (message.attachment && message.attachment.payload && message.attachment.payload.src) {
+      var p = el("p", "clw-bubble");
+      appendLink(p, String(message.attachment.payload.src), "Open the image");
+      item.appendChild(p);
+    }
+    if (!item.querySelector(".clw-bubble, .clw-choices")) return;
+    this.log.appendChild(item);
+    this.shown += 1;
+    this.scrollDown();
+  };
+
+  Widget.prototype.showHistory = function (messages) {
+    var self = this;
+    this.log.setAttribute("aria-busy", "true");
+    this.log.textContent = "";
+    this.shown = 0;
+    messages.forEach(function (m) {
+      if (m.sender === "user") self.addUser(m.text); else self.addBot(m);
+    });
+    this.log.setAttribute("aria-busy", "false");
+    this.scrollDown();
+  };
+
+  Widget.prototype.setTyping = function (on) {
+    var self = this;
+    clearTimeout(this.typingTimer);
+    this.typing.hidden = !on;
+    if (on) this.typingTimer = setTimeout(function () { self.typing.hidden = true; }, TYPING_TIMEOUT_MS);
+  };
+
+  Widget.prototype.send = function (payload, shownText) {
+    this.addUser(shownText);
+    this.setTyping(true);
+    if (this.ready) this.emit(payload); else this.queue.push({ payload: payload, title: shownText });
+  };
+
+  Widget.prototype.emit = function (payload) {
+    this.socket.emit("user_uttered", { message: payload, session_id: this.sessionId });
+  };
+
+  Widget.prototype.fetchHistory = function () {
+    return fetch(base + "widget/history", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: this.token }),
+      credentials: "omit",
+      cache: "no-store"
+    }).then(function (response) {
+      if (!response.ok) throw new Error("history: HTTP " + response.status);
+      return response.json();
+    });
+  };
+
+  Widget.prototype.start = function () {
+    var self = this;
+    this.setStatus("Connecting\u2026");
+    this.fetchHistory().then(function (result) {
+      self.sessionId = result.session_id;
+      self.showHistory(result.messages || []);
+      if (result.history === "unavailable") self.setStatus("Earlier messages could not be loaded.");
+      self.connect();
+    }).catch(function () {
+      self.setStatus("The assistant can't be reached right now. Retrying\u2026");
+      setTimeout(function () { self.start(); }, 5000);
+    });
+  };
+
+  Widget.prototype.connect = function () {
+    var self = this;
+    var socket = window.io(config.socketUrl, {
+      path: config.socketPath,
+      transports: ["websocket"], // Rasa's socket.io server does not answer CORS polling requests
+      reconnection: true,
+      reconnectionDelayMax: 10000
+    });
+    this.socket = socket;
+    socket.on("connect", function () {
+      socket.emit("session_request", { session_id: self.sessionId });
+    });
+    socket.on("session_confirm", function (confirmed) {
+      var id = (confirmed && confirmed.session_id) || confirmed;
+      if (id !== self.sessionId) return;
+      var reconnected = self.everConnected;
+      self.everConnected = true;
+      self.ready = true;
+      self.setStatus("");
+      var flush = function () {
+        while (self.queue.length) self.emit(self.queue.shift().payload);
+      };
+      if (!reconnected) { flush(); return; }
+      // Back after a dropped connection: answers sent meanwhile are in the server's history.
+      self.fetchHistory().then(function (result) {
+        var messages = result.messages || [];
+        if (messages.length > self.shown - self.queue.length) {
+          self.showHistory(messages);
+          self.queue.forEach(function (queued) { self.addUser(queued.title); });
+        }
+      }).catch(function () { /* keep what is shown */ }).then(flush);
+    });
+    socket.on("bot_uttered", function (message) {
+      if (!message || typeof message !== "object") return;
+      self.setTyping(false);
+      self.addBot(message);
+    });
+    socket.on("disconnect", function () {
+      self.ready = false;
+      self.setStatus("Connection lost. Reconnecting\u2026");
+    });
+    socket.on("connect_error", function () {
+      self.ready = false;
+      self.setStatus("The assistant can't be reached right now. Retrying\u2026");
+    });
+  };
+
+  function boot() {
+    loadStyles();
+    var mount = config.target ? document.querySelector(config.target) : null;
+    var floating = !mount;
+    if (floating) mount = document.body;
+    var widget = new Widget(mount, floating);
+    loadSocketIo(function (error) {
+      if (error) { widget.setStatus("The chat could not be loaded. Please reload the page."); return; }
+      widget.start();
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})();

@@ -11,6 +11,8 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
+# Deterministic TensorFlow kernels: a model trained from a clean checkout scores the same.
+export TF_DETERMINISTIC_OPS := 1
 export DATABASE_URL ?= sqlite:///.data/assistant.db
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 

@@ -254,19 +254,6 @@ def answer_question(
     if found:
         return item_answer(guide, found)
     return section_summary(guide, key)
-    concept = _concept_from(guide, entities)
-    if concept:
-        related = guide.related_items(key, concept.guide_terms + (concept.value,))
-        if concept.entity == "lesion_type" and key == "types":
-            related = [section.item(concept.value)]
-        if related and len(related) <= 2:
-            return _items_answer(guide, related)
-    # An item of another section named here ("physiotherapy" asked about recovery),
-    # or no listed phrase at all: look for the item whose own words match best.
-    found = guide.search_items(key, " ".join([text] + [i.title for i in named]))
-    if found:
-        return item_answer(guide, found)
-    return section_summary(guide, key)
 
 
 def _items_answer(guide: Guide, items: List[Item]) -> Answer:

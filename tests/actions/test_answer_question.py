@@ -122,3 +122,21 @@ def test_editing_the_guide_changes_the_answer_without_retraining(tmp_path):
     messages, _ = run(make_tracker("surgery?", "ask_treatment", [entity("treatment", "surgical_removal")]))
     assert "Our surgeons remove calcifications only after a team review" in messages[0]["text"]
     assert old not in messages[0]["text"]
+
+
+def test_a_place_asked_about_types_finds_the_type(guide):
+    messages, events = run(make_tracker("calcium spots in my brain, what is that", "ask_types",
+                                        [entity("location", "brain")], slots={"location": "brain"}))
+    assert guide.item("types:brain_calcifications").text in messages[0]["text"]
+
+
+def test_treatment_for_a_type_quotes_the_items_that_mention_it(guide):
+    messages, _ = run(make_tracker("how is metastatic calcification treated", "ask_treatment",
+                                   [entity("lesion_type", "metastatic_calcifications")],
+                                   slots={"lesion_type": "metastatic_calcifications"}))
+    assert guide.item("treatment:medications_to_manage_calcium_levels").text in messages[0]["text"]
+
+
+def test_words_of_the_guide_find_an_item_without_a_lay_phrase(guide):
+    messages, _ = run(make_tracker("what documents should i bring", "ask_preparation"))
+    assert guide.item("preparation:prepare_relevant_documents").text in messages[0]["text"]

@@ -1,10 +1,10 @@
 """SQLAlchemy Core tables the staff console uses.
 
-``staff`` holds the console's own tables (created by migrations/staff). ``external``
-describes tables other parts own, exactly as they define them: Rasa's tracker table
+``staff`` holds the console's own tables (created by migrations/staff). The tables other
+parts own are imported from their owner, actions/storage.py: Rasa's tracker table
 ``events`` (read; rows deleted only when a conversation is forgotten) and the action
 server's request tables (the console updates ``requests.status``/``assigned_to`` and
-adds ``request_notes``). The console never creates the external tables.
+adds ``request_notes``). The console never creates them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 staff = sa.MetaData()
-external = sa.MetaData()
 
 TZ = sa.DateTime(timezone=True)
 
@@ -136,61 +135,14 @@ refresh_state = sa.Table(
     sa.Column("updated_at", TZ, nullable=False),
 )
 
-# --- tables owned by others ---------------------------------------------------
-
-events = sa.Table(  # Rasa's SQLTrackerStore
-    "events", external,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-    sa.Column("type_name", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("intent_name", sa.String(255)),
-    sa.Column("action_name", sa.String(255)),
-    sa.Column("data", sa.Text),
-)
-
-requests = sa.Table(  # actions/storage.py
-    "requests", external,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("reference", sa.String(20), unique=True, nullable=False),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, server_default="new"),
-    sa.Column("specialist", sa.String(100), nullable=True),
-    sa.Column("full_name", sa.String(200), nullable=True),
-    sa.Column("email", sa.String(254), nullable=True),
-    sa.Column("phone", sa.String(40), nullable=True),
-    sa.Column("preferred_time_text", sa.String(200), nullable=True),
-    sa.Column("preferred_time", TZ, nullable=True),
-    sa.Column("note", sa.Text, nullable=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False),
-    sa.Column("channel", sa.String(40), nullable=False),
-    sa.Column("idempotency_key", sa.String(64), unique=True, nullable=False),
-    sa.Column("assigned_to", sa.String(100), nullable=True),
-    sa.Column("created_at", TZ, nullable=False),
-    sa.Column("updated_at", TZ, nullable=False),
-    sa.Column("notified_at", TZ, nullable=True),
-    sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_notify_error", sa.Text, nullable=True),
-)
-
-request_notes = sa.Table(
-    "request_notes", external,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"),
-              nullable=False),
-    sa.Column("author", sa.String(100)),
-    sa.Column("body", sa.Text),
-    sa.Column("created_at", TZ),
-)
-
-deletion_records = sa.Table(
-    "deletion_records", external,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("conversation_hash", sa.String(64), nullable=False),
-    sa.Column("requested_via", sa.String(40), nullable=False),
-    sa.Column("deleted_requests", sa.Integer),
-    sa.Column("deleted_events", sa.Integer),
-    sa.Column("created_at", TZ, nullable=False),
+# --- tables owned by others: their owners' definitions --------------------------
+# Rasa's tracker table and the action server's request tables, as actions/storage.py
+# defines them (the console never creates them).
+from actions.storage import (  # noqa: E402
+    deletion_records,
+    rasa_events as events,
+    request_notes,
+    requests,
 )
 
 REQUEST_KINDS = ("appointment", "second_opinion", "handoff")

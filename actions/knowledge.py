@@ -39,7 +39,7 @@ def sentences(text: str) -> List[str]:
 
 
 _WORD = re.compile(r"[a-z]+")
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "al")
 # Words that carry no topic: English function words plus the guide's own subject.
 _STOP = frozenset(
     """a about above after again all also am an and any are as at be because been before
@@ -62,10 +62,11 @@ def stems(text: str) -> List[str]:
     for word in _WORD.findall(text.lower()):
         if word in _STOP or len(word) < 3:
             continue
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-                word = word[: -len(suffix)]
-                break
+        for _ in range(2):  # "surgically" -> "surgical" -> "surgic" = "surgical"
+            for suffix in _SUFFIXES:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                    word = word[: -len(suffix)]
+                    break
         out.append(word)
     return out
 

@@ -220,7 +220,16 @@ def answer_question(
         return _follow_up(guide, entities, context, text)
     key = INTENT_SECTIONS[intent]
     if intent == "ask_causes":
-        return overview_aspect(guide, "causes")
+        answer = overview_aspect(guide, "causes")
+        # "why does calcium build up in the brain?": the type's own text gives its causes.
+        concept = _concept_from(guide, entities)
+        if concept:
+            related = [guide.section("types").item(concept.value)] if concept.entity == "lesion_type" \
+                else guide.related_items("types", concept.guide_terms)
+            if related and len(related) <= 2:
+                answer = _items_answer(guide, related)
+                answer.replies += overview_aspect(guide, "causes").replies[:1]
+        return answer
     if intent == "ask_detection":
         return overview_aspect(guide, "detection")
     if key == "overview":

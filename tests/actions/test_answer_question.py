@@ -140,3 +140,11 @@ def test_treatment_for_a_type_quotes_the_items_that_mention_it(guide):
 def test_words_of_the_guide_find_an_item_without_a_lay_phrase(guide):
     messages, _ = run(make_tracker("what documents should i bring", "ask_preparation"))
     assert guide.item("preparation:prepare_relevant_documents").text in messages[0]["text"]
+
+
+def test_why_for_a_place_quotes_that_type(guide):
+    messages, events = run(make_tracker("why does calcium build up in the brain", "ask_causes",
+                                        [entity("location", "brain")], slots={"location": "brain"}))
+    assert guide.item("types:brain_calcifications").text in messages[0]["text"]
+    assert "can arise for different reasons" in messages[1]["text"]
+    assert SlotSet("lesion_type", "brain_calcifications") in events

@@ -39,7 +39,7 @@ def sentences(text: str) -> List[str]:
 
 
 _WORD = re.compile(r"[a-z]+")
-_SUFFIXES = ("ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "al")
+_SUFFIXES = ("ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "al")
 # Words that carry no topic: English function words plus the guide's own subject.
 _STOP = frozenset(
     """a about above after again all also am an and any are as at be because been before

@@ -3,7 +3,6 @@ HTTP server) and a real SMTP server (aiosmtpd)."""
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -17,14 +16,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from actions.notify import Notifier
 from actions.settings import Settings
 from actions.storage import NewRequest, RequestStore, utcnow
+from tests.support import free_port
 
 SPECIALISTS = ["Nephrologist", "Cardiologist"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakeWebhook:

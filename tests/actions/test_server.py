@@ -1,7 +1,6 @@
 """The action server as Rasa calls it: a real process, real HTTP, the real webhook JSON."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -10,12 +9,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import shutil
-import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -23,15 +22,10 @@ from socketio import packet as socketio_packet
 
 from tests.channels.fakes import FakeSlack, FakeTelegram
 from tools.launch import Stack
+from tests.support import free_port
 
 TELEGRAM_SECRET = "e2e-telegram-secret_0123456789"
 SLACK_SECRET = "e2e-slack-signing-secret-abcdef0123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

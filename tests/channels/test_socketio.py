@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 from typing import Any, Dict, List
 
 import socketio
@@ -13,15 +12,10 @@ from sanic import Sanic
 from channels.socketio import SocketIOInput
 from tests.channels.conftest import RecordingBot
 from tests.channels.stack import close_socket
+from tests.support import free_port
 
 _apps = itertools.count()
 SESSION = "ab" * 32
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def with_server(bot: RecordingBot, scenario) -> Any:

@@ -5,18 +5,12 @@ SQLite database in a temporary folder.
 """
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
 from tools.launch import Stack
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -18,16 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.settings import WebSettings
+from tests.support import free_port
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PASSWORD = "correct horse battery staple"
 NOW = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -72,7 +72,7 @@ run: $(MODEL) node_modules/.installed ## Install, train if needed, and start the
 shell: $(MODEL) ## Chat with the assistant in this terminal
 	@mkdir -p .data
 	@$(PY) -m actions.server > .data/actions-shell.log 2>&1 & pid=$$!; \
-	trap "kill $$pid" EXIT; \
+	trap "kill $$pid 2>/dev/null" EXIT INT TERM HUP; \
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 validate: $(VENV)/.installed ## Check the training data and domain for conflicts

@@ -14,7 +14,9 @@ export PYTHONHASHSEED := 0
 # Deterministic TensorFlow kernels: a model trained from a clean checkout scores the same.
 export TF_DETERMINISTIC_OPS := 1
 export DATABASE_URL ?= sqlite:///.data/assistant.db
-export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+# Empty: no token (the action server then listens on 127.0.0.1 only). `make run` draws one.
+export ACTION_SERVER_TOKEN ?=
 
 # The model is named after a hash of everything it is trained from, so `make run`
 # retrains exactly when the data, domain, config, knowledge files or components change.

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from clinic import settings as clinic
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
 
@@ -58,6 +60,18 @@ def _region(code: str) -> str:
     return code
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _host(env: Mapping[str, str], token: str) -> str:
+    host = env.get("ACTIONS_HOST", "").strip() or "127.0.0.1"
+    if host not in LOOPBACK and not token:
+        raise SettingsError(
+            f"ACTIONS_HOST={host} opens the action server to other machines: "
+            "set ACTION_SERVER_TOKEN (and the same in Rasa's environment) first")
+    return host
+
+
 @dataclass(frozen=True)
 class Settings:
     guide_file: Path
@@ -65,6 +79,9 @@ class Settings:
     red_flags_file: Path
     emergency_number: str
     actions_port: int
+    # 127.0.0.1 unless ACTIONS_HOST says otherwise; any other address requires the token
+    actions_host: str = "127.0.0.1"
+    action_server_token: str = ""  # when set, every call must carry it (401 otherwise)
     # Requests to staff (booking, second opinion, hand-off) and "forget me"
     database_url: str = DEFAULT_DATABASE_URL
     clinic_timezone: str = "UTC"  # preferred days and times are read in this zone
@@ -92,13 +109,14 @@ class Settings:
             guide_file=_path(env.get("GUIDE_FILE", "knowledge/calcified-lesions.txt")),
             lay_terms_file=_path(env.get("LAY_TERMS_FILE", "knowledge/lay_terms.yml")),
             red_flags_file=_path(env.get("RED_FLAGS_FILE", "knowledge/red_flags.yml")),
-            emergency_number=env.get("EMERGENCY_NUMBER", "").strip()
-            or "your local emergency number",
+            emergency_number=clinic.emergency_number(env),
             actions_port=_number(env, "ACTIONS_PORT", "5055", minimum=1),
+            actions_host=_host(env, clinic.action_server_token(env)),
+            action_server_token=clinic.action_server_token(env),
             database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             clinic_timezone=_timezone(env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
             clinic_phone_region=_region(env.get("CLINIC_PHONE_REGION", "").strip() or "GB"),
-            clinic_phone=env.get("CLINIC_PHONE", "").strip(),
+            clinic_phone=clinic.clinic_phone(env),
             staff_response_time=env.get("STAFF_RESPONSE_TIME", "").strip()
             or "within one working day",
             staff_console_url=(env.get("STAFF_CONSOLE_URL", "").strip()

@@ -1,5 +1,6 @@
-"""Rasa input channels of the assistant: Telegram and Slack connectors hardened for a patient service.
+"""Rasa input channels of the assistant, each behind the input guard (channels/guard.py).
 
 Rasa loads them by class path from the credentials file that ``tools.launch`` writes
-(see ``channels.settings``): ``channels.telegram.TelegramInput`` and ``channels.slack.SlackInput``.
+(see ``channels.settings``): ``channels.rest.RestInput``, ``channels.socketio.SocketIOInput``,
+``channels.telegram.TelegramInput`` and ``channels.slack.SlackInput``.
 """

@@ -17,6 +17,8 @@ SLACK_API_URL = "https://slack.com/api"
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret.
 TELEGRAM_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
+# REST behind the input guard (channels/rest.py), same path as Rasa's own.
+REST_CLASS = "channels.rest.RestInput"
 # The website widget's socket.io channel (Rasa's, fixed: see channels/socketio.py).
 SOCKETIO_CLASS = "channels.socketio.SocketIOInput"
 SOCKETIO = {
@@ -86,7 +88,7 @@ def problems(env: Mapping[str, str]) -> List[str]:
 
 def credentials(env: Mapping[str, str]) -> Dict[str, Any]:
     """The content of Rasa's credentials file for this environment."""
-    creds: Dict[str, Any] = {"rest": None, SOCKETIO_CLASS: dict(SOCKETIO)}
+    creds: Dict[str, Any] = {REST_CLASS: None, SOCKETIO_CLASS: dict(SOCKETIO)}
     for spec in OPTIONAL_CHANNELS:
         if spec.state(env) == "on":
             creds[spec.class_path] = spec.credentials(env)

@@ -35,6 +35,8 @@ from sanic.response import HTTPResponse
 
 from channels import markup
 from channels.common import ApiError, JsonApi, SeenIds
+from channels.guard import CUT_NOTICE, InputRejected, check_sender, clean_message
+from storage.ids import log_ref
 from channels.settings import SLACK_API_URL, require
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def verification_problem(secret: str, headers: Any, body: bytes, now: float) -> 
     return None
 
 
-def clean_text(text: str) -> str:
+def typed_text(text: str) -> str:
     """A Slack message as the patient typed it: links unwrapped, mentions dropped, entities decoded."""
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MENTION.sub(" ", text)
@@ -304,7 +306,7 @@ class SlackInput(InputChannel):
             return response.text("ok")
         if event.get("type") != "message" or event.get("channel_type") != "im" or not isinstance(text, str):
             return response.text("ignored")
-        text = clean_text(text)
+        text = typed_text(text)
         if not text:
             return response.text("ignored")
         sender = f"{SENDER_PREFIX}{payload.get('team_id') or event.get('team') or '-'}:{user}"
@@ -334,11 +336,21 @@ class SlackInput(InputChannel):
     async def _process(self, text: str, sender: str, channel: str,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         try:
-            await on_new_message(UserMessage(text, self.get_output_channel(channel), sender,
+            sender = check_sender(sender)
+        except InputRejected as exc:
+            logger.info("Slack event with an unusable user id ignored: %s", exc)
+            return
+        guarded = clean_message(text)
+        try:
+            await on_new_message(UserMessage(guarded.text, self.get_output_channel(channel), sender,
                                              input_channel=self.name(), metadata={"slack_channel": channel}))
-        except Exception:
-            logger.exception("The assistant could not answer a Slack message")
+        except Exception as exc:  # noqa: BLE001 - logged without the patient's text
+            logger.error("The assistant could not answer Slack conversation %s: %s", log_ref(sender),
+                         type(exc).__name__)
             await self._say(channel, ERROR_REPLY)
+            return
+        if guarded.cut:
+            await self._say(channel, CUT_NOTICE)
 
     async def _say(self, channel: str, text: str, thread_ts: Optional[str] = None) -> None:
         try:

@@ -1,23 +1,25 @@
-"""The website widget's channel: Rasa's socket.io connector with three fixes.
+"""The website widget's channel: Rasa's socket.io connector, fixed and bound to the browser's token.
 
 1. Rasa 3.6 calls ``sio.enter_room()`` without ``await``; with python-socketio 5.x that
    is a coroutine, so with ``session_persistence`` the socket never joins its session's
    room and receives no answers at all. Here the call is awaited.
 2. Stock Rasa lets a socket name any session id, and the session id becomes the
-   conversation's ``sender_id``: a client could write into a Telegram or Slack
-   patient's conversation (``telegram:123``). Here a session id must look like the
-   widget's (64 hex digits, a SHA-256 of the browser's secret token), and a socket
-   can only send in the one session it asked for.
-3. Malformed events (a non-text message, huge texts, metadata that is not an object)
-   are dropped with a log line instead of raising inside the server.
+   conversation's ``sender_id``: whoever knows a conversation id (the staff console
+   shows it, logs held it) could join it, receive its replies and write into it.
+   Here ``session_request`` carries the browser's secret ``token`` and the server
+   derives the conversation id from it (storage/ids.py); a request naming a bare
+   ``session_id`` is refused. A socket can only send in the session it proved.
+3. Every message passes the input guard (channels/guard.py): invalid Unicode is
+   repaired, the text is cut at 2,000 characters (the patient is told), malformed
+   events (a non-text message, metadata that is not an object) are dropped with a
+   log line instead of raising inside the server.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-import uuid
+import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import rasa.core.channels.channel
@@ -28,14 +30,28 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.guard import CUT_NOTICE, InputRejected, clean_message
+from storage.ids import WIDGET_TOKEN_RE, log_ref, widget_session_id
+
 logger = logging.getLogger(__name__)
 
-SESSION_ID_RE = re.compile(r"^[0-9a-f]{64}$")
-MAX_MESSAGE = 2000  # characters; longer texts are cut (the widget's input allows 1000)
+TOKEN_ERROR = "session_request needs the browser's token: 32-128 characters of A-Z, a-z, 0-9, _ and -"
 
 
-def new_session_id() -> str:
-    return uuid.uuid4().hex + uuid.uuid4().hex
+def session_for(data: Any) -> str:
+    """The conversation id a ``session_request`` may join, or InputRejected.
+
+    ``{"token": T}`` -> the id derived from T; ``{}`` -> a fresh id no one else knows
+    (a client without a token cannot come back to it); anything naming a
+    ``session_id`` without the token that derives it is refused.
+    """
+    data = data if isinstance(data, dict) else {}
+    token = data.get("token")
+    if token is None and data.get("session_id") is None:
+        return widget_session_id(secrets.token_urlsafe(32))
+    if not isinstance(token, str) or not WIDGET_TOKEN_RE.fullmatch(token):
+        raise InputRejected(TOKEN_ERROR)
+    return widget_session_id(token)
 
 
 class SocketIOInput(RasaSocketIOInput):
@@ -68,12 +84,11 @@ class SocketIOInput(RasaSocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            if requested is None:
-                requested = new_session_id()
-            if not isinstance(requested, str) or not SESSION_ID_RE.fullmatch(requested):
-                logger.info("socket.io session request with a malformed session id refused")
-                await sio.emit("session_error", {"error": "session_id must be 64 hexadecimal digits"}, room=sid)
+            try:
+                requested = session_for(data)
+            except InputRejected as exc:
+                logger.info("socket.io session request without a valid token refused")
+                await sio.emit("session_error", {"error": str(exc)}, room=sid)
                 return
             if self.session_persistence:
                 previous = sessions.get(sid)
@@ -103,8 +118,15 @@ class SocketIOInput(RasaSocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            message = UserMessage(data["message"][:MAX_MESSAGE], SocketIOOutput(sio, self.bot_message_evt),
-                                  sender_id, input_channel=self.name(), metadata=metadata)
-            await on_new_message(message)
+            guarded = clean_message(data["message"])
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(guarded.text, output, sender_id, input_channel=self.name(), metadata=metadata)
+            try:
+                await on_new_message(message)
+            except Exception as exc:  # noqa: BLE001 - never the text: it is the patient's
+                logger.error("socket.io message of conversation %s failed: %s", log_ref(sender_id),
+                             type(exc).__name__)
+            if guarded.cut:
+                await output.send_text_message(sender_id, CUT_NOTICE)
 
         return socketio_webhook

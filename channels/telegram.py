@@ -31,7 +31,9 @@ from sanic.response import HTTPResponse
 
 from channels import markup
 from channels.common import ApiError, JsonApi, SeenIds
+from channels.guard import CUT_NOTICE, clean_message
 from channels.settings import TELEGRAM_API_URL, require
+from storage.ids import log_ref
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +245,8 @@ class TelegramInput(InputChannel):
                 return response.text("duplicate")
             try:
                 await self.handle_update(update, on_new_message)
-            except Exception:  # answer 200 anyway: Telegram would redeliver the same update forever
-                logger.exception("Telegram update %s could not be handled", update_id)
+            except Exception as exc:  # noqa: BLE001 - answer 200 anyway: Telegram would redeliver it forever
+                logger.error("Telegram update %s could not be handled: %s", update_id, type(exc).__name__)
             return response.text("ok")
 
         return telegram_webhook
@@ -304,12 +306,18 @@ class TelegramInput(InputChannel):
             await self.api.call("sendChatAction", chat_id=chat_id, action="typing")
         except ApiError:
             pass  # only cosmetic
+        sender = f"{SENDER_PREFIX}{chat_id}"
+        guarded = clean_message(text)
         try:
-            await on_new_message(UserMessage(text, self.get_output_channel(), f"{SENDER_PREFIX}{chat_id}",
+            await on_new_message(UserMessage(guarded.text, self.get_output_channel(), sender,
                                              input_channel=self.name()))
-        except Exception:
-            logger.exception("The assistant could not answer a Telegram message")
+        except Exception as exc:  # noqa: BLE001 - logged without the patient's text
+            logger.error("The assistant could not answer Telegram conversation %s: %s", log_ref(sender),
+                         type(exc).__name__)
             await self._reply(chat_id, ERROR_REPLY)
+            return
+        if guarded.cut:
+            await self._reply(chat_id, CUT_NOTICE)
 
     async def _reply(self, chat_id: int, text: str) -> None:
         try:

@@ -1,9 +1,10 @@
-"""``rasa`` with telemetry and crash reporting switched off.
+"""``rasa`` with telemetry and crash reporting switched off, and this project's additions.
 
 Rasa Open Source sends usage telemetry (Segment) unless RASA_TELEMETRY_ENABLED is
 false, and sends crash reports to Sentry whenever its packaged key file is present,
 whatever the telemetry setting. A patient assistant must not phone home, so every
 Makefile command runs Rasa through this module: ``python -m tools.rasa_cli <args>``.
+It also installs ``rasa_ext`` (replies without the action server, no version banner).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ def disable_phoning_home() -> None:
 
 def main() -> None:
     disable_phoning_home()
+    import rasa_ext
+
+    rasa_ext.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -351,7 +351,14 @@ window.io = function () {
   var socket = {
     on: function (event, f) { (handlers[event] = handlers[event] || []).push(f); return socket; },
     emit: function (event, data) {
-      if (event === "session_request") setTimeout(function () { fire("session_confirm", data.session_id); }, 0);
+      if (event === "session_request") {
+        // As the server does: the conversation id is derived from the browser's token.
+        crypto.subtle.digest("SHA-256", new TextEncoder().encode("clinic-widget-session:" + data.token))
+          .then(function (digest) {
+            fire("session_confirm", Array.from(new Uint8Array(digest))
+              .map(function (b) { return b.toString(16).padStart(2, "0"); }).join(""));
+          });
+      }
       if (event === "user_uttered") {
         window.__sent.push(data);
         (window.__replies.shift() || []).forEach(function (m) { setTimeout(function () { fire("bot_uttered", m); }, 10); });

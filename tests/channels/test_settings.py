@@ -6,6 +6,7 @@ import pytest
 
 from channels import markup
 from channels.settings import channel_summary, credentials, problems
+from channels.rest import RestInput
 from channels.slack import SlackInput
 from channels.socketio import SocketIOInput
 from channels.telegram import TelegramInput
@@ -17,7 +18,7 @@ SLACK_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "abc123"}
 
 
 def test_only_rest_and_the_widget_without_variables():
-    assert credentials({}) == {"rest": None, "channels.socketio.SocketIOInput": {
+    assert credentials({}) == {"channels.rest.RestInput": None, "channels.socketio.SocketIOInput": {
         "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}}
     assert channel_summary({}) == [("telegram", False, "/webhooks/telegram/webhook"),
                                    ("slack", False, "/webhooks/slack/webhook")]
@@ -59,8 +60,7 @@ def test_rasa_builds_our_channels_from_the_written_file(tmp_path, monkeypatch):
     write_credentials(env, path)
     assert "123:abc" not in path.read_text() and "${TELEGRAM_TOKEN}" in path.read_text()
     channels = {type(c): c for c in create_http_input_channels(None, str(path))}
-    assert set(channels) == {__import__("rasa.core.channels.rest", fromlist=["RestInput"]).RestInput,
-                             SocketIOInput, TelegramInput, SlackInput}
+    assert set(channels) == {RestInput, SocketIOInput, TelegramInput, SlackInput}
     assert channels[TelegramInput].secret_token == "Secret_token-1"
     assert channels[TelegramInput].api.base_url == "https://api.telegram.org/bot123:abc"
     assert channels[SlackInput].signing_secret == "abc123"

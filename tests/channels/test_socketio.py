@@ -9,13 +9,16 @@ from typing import Any, Dict, List
 import socketio
 from sanic import Sanic
 
+from channels.guard import CUT_NOTICE
 from channels.socketio import SocketIOInput
+from storage.ids import widget_session_id
 from tests.channels.conftest import RecordingBot
 from tests.channels.stack import close_socket
 from tests.support import free_port
 
 _apps = itertools.count()
-SESSION = "ab" * 32
+TOKEN = "Browser-secret_token-0123456789abcdef"
+SESSION = widget_session_id(TOKEN)
 
 
 async def with_server(bot: RecordingBot, scenario) -> Any:
@@ -60,9 +63,9 @@ def test_answers_reach_the_sessions_room():
     async def scenario(url: str) -> List[Dict[str, Any]]:
         inbox: List[Any] = []
         client = await client_for(url, inbox, [])
-        await client.emit("session_request", {"session_id": SESSION})
+        await client.emit("session_request", {"token": TOKEN})
         await settle(lambda: inbox)
-        await client.emit("user_uttered", {"message": "types", "session_id": SESSION})
+        await client.emit("user_uttered", {"message": "types"})
         await settle(lambda: len(inbox) >= 2)
         await close_socket(client)
         return inbox
@@ -74,35 +77,67 @@ def test_answers_reach_the_sessions_room():
     assert [(m.text, m.sender_id, m.input_channel) for m in bot.messages] == [("types", SESSION, "socketio")]
 
 
-def test_foreign_or_malformed_session_ids_are_refused():
+def test_foreign_or_malformed_session_requests_are_refused():
     bot = RecordingBot()
 
     async def scenario(url: str):
         inbox: List[Any] = []
         errors: List[Any] = []
         client = await client_for(url, inbox, errors)
-        for bad in ["telegram:12345", "slack:T1:U1", "short", 42, "AB" * 32, "ab" * 32 + "\n"]:
-            await client.emit("session_request", {"session_id": bad})
-        await settle(lambda: len(errors) >= 6)
-        # Messages naming a session the socket did not join are dropped.
+        bad_requests = [{"session_id": "telegram:12345"}, {"session_id": SESSION}, {"session_id": "ab" * 32},
+                        {"token": "short"}, {"token": 42}, {"token": TOKEN + "\n"}, {"token": "x" * 129},
+                        {"session_id": SESSION, "token": None}]
+        for bad in bad_requests:
+            await client.emit("session_request", bad)
+        await settle(lambda: len(errors) >= len(bad_requests))
+        # Messages before a session, or naming another session, are dropped.
         await client.emit("user_uttered", {"message": "hello", "session_id": "telegram:12345"})
-        await client.emit("session_request", {"session_id": SESSION})
+        await client.emit("session_request", {"token": TOKEN})
         await settle(lambda: inbox)
         await client.emit("user_uttered", {"message": "hello", "session_id": "cd" * 32})
         for broken in [None, "text", {"message": 5}, {"message": ["x"]}, {"session_id": SESSION}]:
             await client.emit("user_uttered", broken)
-        await client.emit("user_uttered", {"message": "x" * 5000, "session_id": SESSION, "metadata": "{bad"})
-        await settle(lambda: len(inbox) >= 2)
+        await client.emit("user_uttered", {"message": "x" * 5000 + "\udc00", "metadata": "{bad"})
+        await settle(lambda: len(inbox) >= 3)
         await close_socket(client)
-        return inbox, errors
+        return inbox, errors, len(bad_requests)
 
-    inbox, errors = asyncio.run(with_server(bot, scenario))
-    assert len(errors) == 6 and all("64 hexadecimal" in e["error"] for e in errors)
+    inbox, errors, count = asyncio.run(with_server(bot, scenario))
+    assert len(errors) == count and all("token" in e["error"] for e in errors)
     assert [(len(m.text), m.sender_id, m.metadata) for m in bot.messages] == [(2000, SESSION, {})]
     assert inbox[0] == {"confirmed": SESSION}
+    assert inbox[-1] == {"text": CUT_NOTICE}  # the patient is told the message was cut
 
 
-def test_a_session_request_without_an_id_gets_a_fresh_one():
+def test_knowing_a_conversation_id_is_not_enough_to_join_it():
+    """Finding 5: a second client naming the victim's id got the victim's replies and could write."""
+    bot = RecordingBot(lambda m: [{"text": f"Summary for {m.sender_id[:6]}: Anna Stone, anna@example.org"}])
+
+    async def scenario(url: str):
+        victim_inbox: List[Any] = []
+        victim = await client_for(url, victim_inbox, [])
+        await victim.emit("session_request", {"token": TOKEN})
+        await settle(lambda: victim_inbox)
+        intruder_inbox: List[Any] = []
+        intruder_errors: List[Any] = []
+        intruder = await client_for(url, intruder_inbox, intruder_errors)
+        await intruder.emit("session_request", {"session_id": SESSION})  # the id the console shows
+        await settle(lambda: intruder_errors)
+        await intruder.emit("user_uttered", {"message": "cancel", "session_id": SESSION})
+        await victim.emit("user_uttered", {"message": "yes, send it"})
+        await settle(lambda: len(victim_inbox) >= 2)
+        await asyncio.sleep(0.3)
+        await close_socket(intruder)
+        await close_socket(victim)
+        return victim_inbox, intruder_inbox, intruder_errors
+
+    victim_inbox, intruder_inbox, intruder_errors = asyncio.run(with_server(bot, scenario))
+    assert intruder_errors and intruder_inbox == []
+    assert bot.texts == ["yes, send it"]  # the intruder's "cancel" never reached the conversation
+    assert "Anna Stone" in victim_inbox[-1]["text"]
+
+
+def test_a_session_request_without_a_token_gets_a_fresh_unguessable_one():
     async def scenario(url: str):
         inbox: List[Any] = []
         client = await client_for(url, inbox, [])

@@ -20,7 +20,8 @@ from sanic import Sanic
 from webapp.app import create_app
 from webapp.widget import create_blueprint
 from webapp.settings import WebSettings
-from webapp.widget.history import RateLimit, messages_from_events, session_id_for
+from storage.ids import widget_session_id as session_id_for
+from webapp.widget.history import RateLimit, messages_from_events
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"

@@ -33,7 +33,7 @@ def channels(request, model_path):
 
 @pytest.fixture(scope="module")
 def rest_reference(channels) -> List[Turn]:
-    sender = new_token("rest")
+    sender = f"rest-{new_token('rest')}"
     turns = []
     for text in CONVERSATION:
         messages = rest_turn(channels.rasa_url, sender, text)
@@ -63,7 +63,7 @@ def assert_same(channel: str, turns: List[Turn], reference: List[Turn]) -> None:
 
 # ---- website widget (socket.io) ----------------------------------------------------------
 
-async def socket_conversation(rasa_url: str, session_id: str, messages: List[str],
+async def socket_conversation(rasa_url: str, token: str, messages: List[str],
                               expected_counts: List[int]) -> List[List[Dict[str, Any]]]:
     client = socketio.AsyncClient(reconnection=False)
     inbox: asyncio.Queue = asyncio.Queue()
@@ -74,11 +74,11 @@ async def socket_conversation(rasa_url: str, session_id: str, messages: List[str
     # The browser test drives the widget over websocket.
     await client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"])
     try:
-        await client.emit("session_request", {"session_id": session_id})
+        await client.emit("session_request", {"token": token})
         await asyncio.wait_for(confirmed.wait(), 30)
         turns = []
         for message, count in zip(messages, expected_counts):
-            await client.emit("user_uttered", {"message": message, "session_id": session_id})
+            await client.emit("user_uttered", {"message": message})
             turns.append([await asyncio.wait_for(inbox.get(), 120) for _ in range(count)])
             await asyncio.sleep(0.5)
             assert inbox.empty(), f"more answers than over REST: {inbox.get_nowait()}"
@@ -95,7 +95,7 @@ def socket_counts(reference: List[Turn]) -> List[int]:
 def test_widget_channel(channels, rest_reference):
     token = new_token("widget")
     session_id = widget_session(channels.web_url, token)["session_id"]
-    raw = asyncio.run(socket_conversation(channels.rasa_url, session_id, CONVERSATION, socket_counts(rest_reference)))
+    raw = asyncio.run(socket_conversation(channels.rasa_url, token, CONVERSATION, socket_counts(rest_reference)))
     turns = [([m.get("text", "") for m in msgs], [q["title"] for m in msgs for q in m.get("quick_replies") or []])
              for msgs in raw]
     assert_same("widget", turns, rest_reference)
@@ -112,11 +112,10 @@ def test_widget_channel(channels, rest_reference):
 
 def test_widget_button_click_is_shown_by_its_title_in_the_history(channels, rest_reference):
     token = new_token("widget-click")
-    session_id = widget_session(channels.web_url, token)["session_id"]
     first = socket_counts(rest_reference)[:1]
-    [[*_, answer]] = asyncio.run(socket_conversation(channels.rasa_url, session_id, CONVERSATION[:1], first))
+    [[*_, answer]] = asyncio.run(socket_conversation(channels.rasa_url, token, CONVERSATION[:1], first))
     brain = next(q for q in answer["quick_replies"] if q["title"] == "Brain Calcifications")
-    [[reply, *_]] = asyncio.run(socket_conversation(channels.rasa_url, session_id, [brain["payload"]], [1]))
+    [[reply, *_]] = asyncio.run(socket_conversation(channels.rasa_url, token, [brain["payload"]], [1]))
     assert "Calcifications can occur in the brain" in reply["text"]
     history = widget_session(channels.web_url, token)["messages"]
     assert [m["text"] for m in history if m["sender"] == "user"] == ["what types are there?", "Brain Calcifications"]

@@ -22,7 +22,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from webapp.settings import WebSettings
-from webapp.widget.history import TOKEN_RE, HistoryStore, HistoryUnavailable, RateLimit, session_id_for
+from storage.ids import WIDGET_TOKEN_RE, widget_session_id
+from webapp.widget.history import HistoryStore, HistoryUnavailable, RateLimit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -119,9 +120,9 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
         except (ValueError, UnicodeDecodeError):
             return error(400, "the body must be JSON: {\"token\": \"...\"}")
         token = payload.get("token") if isinstance(payload, dict) else None
-        if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        if not isinstance(token, str) or not WIDGET_TOKEN_RE.fullmatch(token):
             return error(400, "token must be 32-128 characters of A-Z, a-z, 0-9, _ and -")
-        session_id = session_id_for(token)
+        session_id = widget_session_id(token)
         result: Dict[str, Any] = {"session_id": session_id, "messages": [], "history": "ok"}
         try:
             result["messages"] = await asyncio.get_running_loop().run_in_executor(None, store.read, session_id)

@@ -1,18 +1,16 @@
 """A visitor's own conversation, read back from Rasa's tracker table ``events``.
 
-The browser keeps a random secret token (32 random bytes). Rasa never sees it: the
-widget talks to Rasa under ``session_id_for(token)``, a SHA-256 of it, which becomes
-the conversation's ``sender_id``. So the history endpoint needs the token, and knowing
-a ``sender_id`` (from the staff console, a log line or the database) is not enough
-to read a conversation back.
+The browser keeps a random secret token (32 random bytes). The conversation's
+``sender_id`` is derived from it (``storage.ids.widget_session_id``), by the socket.io
+channel and by this endpoint alike. So the history endpoint needs the token, and
+knowing a ``sender_id`` (from the staff console, a log line or the database) is not
+enough to read a conversation back or to join it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 import threading
 import time
 from pathlib import Path
@@ -23,11 +21,6 @@ from sqlalchemy.engine import Engine
 
 logger = logging.getLogger(__name__)
 
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-
-
-def session_id_for(token: str) -> str:
-    return hashlib.sha256(b"clinic-widget-session:" + token.encode("ascii")).hexdigest()
 
 
 class HistoryUnavailable(Exception):

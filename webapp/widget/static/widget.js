@@ -309,7 +309,7 @@
   };
 
   Widget.prototype.emit = function (payload) {
-    this.socket.emit("user_uttered", { message: payload, session_id: this.sessionId });
+    this.socket.emit("user_uttered", { message: payload });
   };
 
   Widget.prototype.fetchHistory = function () {
@@ -349,7 +349,8 @@
     });
     this.socket = socket;
     socket.on("connect", function () {
-      socket.emit("session_request", { session_id: self.sessionId });
+      // The token proves this browser's conversation; the server derives the id from it.
+      socket.emit("session_request", { token: self.token });
     });
     socket.on("session_confirm", function (confirmed) {
       var id = (confirmed && confirmed.session_id) || confirmed;

@@ -1,0 +1,24 @@
+"""What this project adds to the Rasa server process, installed by ``tools/rasa_cli.py``.
+
+Every Rasa command of the project runs through ``python -m tools.rasa_cli``, which
+calls ``install()`` before Rasa starts:
+
+* ``rasa_ext.safety``: when the action server cannot be reached, the patient still
+  gets emergency advice for a red flag, and otherwise an apology with the clinic's
+  phone number, rendered from the domain's responses inside Rasa (no action server);
+* ``rasa_ext.server``: ``GET /`` answers ``ok`` without Rasa's version, and request
+  bodies are capped (1 MB) before any channel reads them;
+* ``rasa_ext.tracker_store``: a storage error fails one turn instead of stopping Rasa.
+
+Nothing here imports ``actions``; settings come from ``clinic.settings``.
+"""
+
+from __future__ import annotations
+
+
+def install() -> None:
+    from rasa_ext import safety, server, tracker_store
+
+    safety.install()
+    server.install()
+    tracker_store.install()

@@ -11,13 +11,11 @@ due staff-notification retries every NOTIFY_RETRY_POLL_SECONDS.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import sys
 import time
-from typing import Optional
 
-from actions import notify, resources, storage
+from actions import http_guard, notify, resources, storage
 from actions.knowledge import KnowledgeFileError
 from actions.settings import SettingsError
 
@@ -44,44 +42,6 @@ async def background_loop(store: storage.RequestStore, notifier: notify.Notifier
         except Exception:  # noqa: BLE001 - e.g. the database is briefly unavailable
             logger.exception("Background job failed; trying again shortly")
         await asyncio.sleep(PURGE_POLL_SECONDS)
-
-
-OPEN_PATHS = {"/health"}  # the launcher's and the load balancer's health checks
-
-
-def token_problem(expected: str, authorization: Optional[str], query_token: Optional[str]) -> Optional[str]:
-    """None when the call may run actions, else why not.
-
-    Rasa sends the token either as ``Authorization: Bearer <token>`` (``headers`` in
-    endpoints.yml, what this project configures) or as ``?token=`` (``token:`` in an
-    endpoint config); both are accepted, compared in constant time.
-    """
-    if not expected:
-        return None
-    given = ""
-    if authorization and authorization.startswith("Bearer "):
-        given = authorization[len("Bearer "):].strip()
-    elif query_token:
-        given = query_token
-    if not given:
-        return "missing token"
-    if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8")):
-        return "wrong token"
-    return None
-
-
-def require_token(app, expected: str) -> None:
-    from sanic import response
-
-    @app.middleware("request")
-    async def check_token(request):
-        if request.path in OPEN_PATHS:
-            return None
-        problem = token_problem(expected, request.headers.get("Authorization"), request.args.get("token"))
-        if problem:
-            logger.warning("Action server call refused: %s", problem)
-            return response.json({"error": "unauthorized"}, status=401)
-        return None
 
 
 def main() -> int:
@@ -118,7 +78,7 @@ def main() -> int:
 
     app = create_app("actions")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
-    require_token(app, settings.action_server_token)
+    http_guard.install(app, settings.action_server_token)
 
     @app.after_server_start
     async def start_background(app_, _loop) -> None:

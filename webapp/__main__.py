@@ -5,7 +5,7 @@ from webapp.app import create_app
 
 def main() -> None:
     app = create_app()
-    app.run(host="0.0.0.0", port=app.ctx.settings.port, access_log=False)
+    app.run(host=app.ctx.settings.host, port=app.ctx.settings.port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class WebSettings:
     database_url: str
     rasa_url: str  # where browsers reach Rasa's socket.io channel
     port: int
+    host: str = "127.0.0.1"  # WEB_HOST; 0.0.0.0 behind a reverse proxy in a container
     # Staff console
     staff_session_minutes: int = 480  # a session ends this long after login at the latest
     staff_idle_minutes: int = 30  # ... or after this long without a request
@@ -50,6 +51,7 @@ class WebSettings:
             database_url=env.get("DATABASE_URL", "sqlite:///.data/assistant.db"),
             rasa_url=env.get("RASA_PUBLIC_URL", "http://localhost:5005"),
             port=int(env.get("WEB_PORT", "8000")),
+            host=env.get("WEB_HOST", "").strip() or "127.0.0.1",
             staff_session_minutes=_number(env, "STAFF_SESSION_MINUTES", "480", minimum=1),
             staff_idle_minutes=_number(env, "STAFF_IDLE_MINUTES", "30", minimum=1),
             staff_cookie_secure=_flag(env, "STAFF_COOKIE_SECURE"),

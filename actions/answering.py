@@ -216,7 +216,8 @@ def answer_question(
     """The answer to a guide question, given this message's entities and the context."""
     if intent == "ask_more":
         return tell_more(guide, context)
-    if intent == "ask_followup":
+    if intent == "ask_followup" or intent not in INTENT_SECTIONS:
+        # Another intent routed here (e.g. a rule added later): answer from what was named.
         return _follow_up(guide, entities, context, text)
     key = INTENT_SECTIONS[intent]
     if intent == "ask_causes":

@@ -78,6 +78,8 @@ def call_problem(body: bytes, content_encoding: Optional[str]) -> Optional[str]:
 def install(app: Any, token: str) -> None:
     from sanic import response
 
+    install_error_handler(app)
+
     @app.middleware("request")
     async def guard(request: Any) -> Any:
         if request.path in OPEN_PATHS:
@@ -92,3 +94,15 @@ def install(app: Any, token: str) -> None:
                 logger.warning("Action server call refused: %s", problem)
                 return response.json({"error": problem}, status=400)
         return None
+
+
+def install_error_handler(app: Any) -> None:
+    """rasa-sdk's own handler logs the exception and echoes the whole request body (the
+    patient's messages) in its 500 answer; this one logs and answers the error type only."""
+    from sanic import response
+
+    async def failed(request: Any, exception: Exception) -> Any:
+        logger.error("Action call failed: %s", type(exception).__name__)
+        return response.json({"error": "the action failed"}, status=500)
+
+    app.error_handler.add(Exception, failed)

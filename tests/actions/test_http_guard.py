@@ -58,3 +58,27 @@ def test_fuzz_any_body_is_a_call_or_a_reason(body, encoding):
         assert isinstance(call["next_action"], str) and isinstance(call["tracker"], dict)
     else:
         assert isinstance(problem, str) and problem
+
+
+def test_a_failing_action_answers_without_echoing_the_patients_words(caplog):
+    """rasa-sdk's handler echoed the whole tracker in its 500 answer and logged the exception text."""
+    import asyncio
+
+    from rasa_sdk.endpoint import create_app
+
+    from actions import http_guard
+
+    app = create_app("actions")
+    http_guard.install(app, "")
+
+    @app.post("/explode")
+    async def explode(_request):
+        raise ValueError("my name is Anna Stone")
+
+    async def scenario():
+        _, answer = await app.asgi_client.post("/explode", content=b'{"tracker": {"text": "Anna Stone"}}')
+        return answer
+
+    answer = asyncio.run(scenario())
+    assert answer.status == 500 and answer.json == {"error": "the action failed"}
+    assert "Anna" not in caplog.text and "ValueError" in caplog.text

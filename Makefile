@@ -98,7 +98,8 @@ eval: $(MODEL) ## Start the bot and score the answer-evaluation probes (reports/
 	  $(PY) -m tools.answer_eval --url http://localhost:5005 --probes tests/eval/probes.yml \
 	  --out reports/eval --gate
 
-bench: $(VENV)/.installed ## Time the staff console's list page on 10,000 conversations / 200,000 events (SQLite and PostgreSQL)
+bench: $(MODEL) ## Time messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations
+	$(PY) -m tools.bench_input --model $(MODEL)
 	$(PY) -m tools.bench_console
 
 staff-user: $(VENV)/.installed ## Create a staff account: make staff-user NAME=alice ROLE=admin|reviewer

@@ -95,7 +95,7 @@ eval-nlu: $(MODEL) ## Cross-validate the NLU pipeline on data/nlu (5 folds) and 
 eval: $(MODEL) ## Start the bot and score the answer-evaluation probes (reports/eval)
 	@mkdir -p .data
 	DATABASE_URL=sqlite:///.data/eval.db $(PY) -m tools.launch --quiet --model $(MODEL) -- \
-	  $(PY) -m tools.answer_eval --url http://localhost:5005 --probes tests/eval/probes.yml \
+	  $(PY) -m tools.answer_eval --url http://127.0.0.1:$${RASA_PORT:-5005} --probes tests/eval/probes.yml \
 	  --out reports/eval --gate
 
 bench: $(MODEL) ## Time messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations

@@ -1,4 +1,4 @@
-"""Starts the whole assistant, waits until it answers, and stops it all together.
+"""Starts the whole assistant, keeps it running, and stops it all together.
 
     python -m tools.launch --model models/X.tar.gz             # until Ctrl-C (make run)
     python -m tools.launch --model models/X.tar.gz --quiet -- CMD ...
@@ -8,31 +8,94 @@ Services: the action server (actions.server, :5055), Rasa (:5005, REST and
 socket.io channels) and the web app (webapp, :8000: widget page and staff console). Rasa's HTTP API stays off unless RASA_API_TOKEN or
 RASA_JWT_SECRET is set. Telegram and Slack are on when their variables are set
 (channels/settings.py): Rasa gets a credentials file written for this run.
+
+All three listen on 127.0.0.1 unless RASA_HOST, ACTIONS_HOST or WEB_HOST say otherwise.
+Rasa and the action server share ACTION_SERVER_TOKEN; without one, each run makes its own.
+
+A service that stops is restarted, after 1, 2, 4 ... (at most 30) s; one that stops
+5 times in a row before answering stops the launcher (exit code 1). SIGTERM, SIGINT
+(Ctrl-C) and SIGHUP stop every service and remove the credentials file (exit code 0;
+with CMD: CMD's exit code, or 128 + the signal's number if CMD was still running).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 import yaml
 
+from tools.processes import die_with_parent, stop_groups
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
+LOOPBACK = "127.0.0.1"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+# Supervision. Back-off between restarts doubles from RESTART_DELAY up to RESTART_DELAY_MAX,
+# so a crash loop does not burn the CPU, and starts over once a service has answered for
+# STABLE_SECONDS. MAX_START_FAILURES exits in a row before answering mean a broken setup
+# (a port taken, a bad setting): restarting for ever would only hide it.
+RESTART_DELAY = 1.0
+RESTART_DELAY_MAX = 30.0
+STABLE_SECONDS = 60.0
+MAX_START_FAILURES = 5
+# What services get after SIGTERM before SIGKILL: less than Docker's default 10 s, after
+# which Docker kills the launcher itself.
+STOP_GRACE = 8.0
+POLL_SECONDS = 0.2  # also how soon a signal is acted on
 
 
-def service_env() -> Dict[str, str]:
+class StopRequested(BaseException):
+    """A stop signal arrived; raised from the launcher's loops (never from the handler)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class ServiceFailed(RuntimeError):
+    """A service keeps failing at start: the launcher gives up."""
+
+
+def local_url(host: str, port: object) -> str:
+    """Where this machine reaches a service bound to ``host``: a wildcard bind is reached on loopback."""
+    host = host.strip()
+    if host in ("", "0.0.0.0"):
+        host = LOOPBACK
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def service_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The services' environment: this process's, then ``extra``, then the defaults."""
     env = dict(os.environ)
+    env.update(extra or {})
     env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     env.setdefault("ACTIONS_PORT", "5055")
-    env.setdefault("ACTION_ENDPOINT_URL", f"http://localhost:{env['ACTIONS_PORT']}/webhook")
+    # Loopback unless told otherwise: the services have no TLS and the action server and the
+    # web app trust their callers, so opening them to the network must be a decision.
+    for name in ("RASA_HOST", "ACTIONS_HOST", "WEB_HOST"):
+        if not env.get(name, "").strip():
+            env[name] = LOOPBACK
+    env.setdefault("ACTION_ENDPOINT_URL", f"{local_url(env['ACTIONS_HOST'], env['ACTIONS_PORT'])}/webhook")
+    # One secret per run shared by Rasa and the action server, so that no other local
+    # process can call the actions. Never printed.
+    if not env.get("ACTION_SERVER_TOKEN", "").strip():
+        env["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -42,7 +105,7 @@ def service_env() -> Dict[str, str]:
 def rasa_command(model: str, port: int, env: Dict[str, str], credentials: str = "credentials.yml") -> List[str]:
     cmd = [
         sys.executable, "-m", "tools.rasa_cli", "run",
-        "--model", model, "--port", str(port),
+        "--model", model, "--interface", env.get("RASA_HOST", "").strip() or LOOPBACK, "--port", str(port),
         "--endpoints", "endpoints.yml", "--credentials", credentials,
     ]
     if env.get("RASA_API_TOKEN"):
@@ -62,58 +125,95 @@ def write_credentials(env: Dict[str, str], path: Path) -> None:
     path.write_text(header + yaml.safe_dump(credentials(env), sort_keys=False), encoding="utf-8")
 
 
-def wait_for(url: str, seconds: float, procs: List[subprocess.Popen]) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for proc in procs:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{' '.join(proc.args[:4])} exited with {proc.returncode}")
+def answers(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, http.client.HTTPException):  # refused, reset, timed out, HTTP error, not HTTP
+        return False
+
+
+def exit_text(code: int) -> str:
+    if code < 0:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
+            return f"exit code {code}, {signal.Signals(-code).name}"
+        except ValueError:
             pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+    return f"exit code {code}"
 
 
-def stop(procs: List[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+def shell_code(code: int) -> int:
+    """A child's exit code as a shell reports it: killed by signal N is 128 + N (Popen says -N)."""
+    return 128 - code if code < 0 else code
+
+
+def say(text: str, stream=None) -> None:
+    """Print, but never fail: after SIGHUP the terminal may be gone and stopping must go on."""
+    try:
+        print(text, file=stream or sys.stdout, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+@dataclass
+class Service:
+    name: str
+    cmd: List[str]
+    health: str
+    proc: Optional[subprocess.Popen] = None
+    started: float = 0.0  # monotonic time of the last start
+    ready_since: Optional[float] = None  # when it last answered its health URL (None: not yet)
+    exits: int = 0  # exits in a row without a stable run: sets the back-off
+    start_failures: int = 0  # exits in a row before answering: MAX_START_FAILURES gives up
+    restart_at: Optional[float] = None
 
 
 class Stack:
-    """The assistant's processes on given ports: actions, Rasa and the web app."""
+    """The assistant's processes on given ports: actions, Rasa and the web app.
+
+    ``start()`` starts them and waits until each answers, ``supervise()`` (called in a loop)
+    restarts one that stops, ``stop()`` stops them all. Each runs in its own process group,
+    which is stopped as a whole.
+    """
 
     def __init__(self, model: str, rasa_port: int = 5005, actions_port: int = 5055,
                  web_port: int = 8000, env: Optional[Dict[str, str]] = None,
                  log_dir: Optional[Path] = None) -> None:
-        self.env = service_env()
-        self.env.update(env or {})
-        self.env["ACTIONS_PORT"] = str(actions_port)
-        self.env["ACTION_ENDPOINT_URL"] = f"http://localhost:{actions_port}/webhook"
-        self.env["WEB_PORT"] = str(web_port)
-        self.env.setdefault("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}")
+        self.env = service_env({**(env or {}), "RASA_PORT": str(rasa_port),
+                                "ACTIONS_PORT": str(actions_port), "WEB_PORT": str(web_port)})
+        self.rasa_url = local_url(self.env["RASA_HOST"], rasa_port)
+        self.actions_url = local_url(self.env["ACTIONS_HOST"], actions_port)
+        self.web_url = local_url(self.env["WEB_HOST"], web_port)
+        # Rasa calls the action server this stack starts, whatever the caller's environment says.
+        self.env["ACTION_ENDPOINT_URL"] = f"{self.actions_url}/webhook"
+        self.env.setdefault("RASA_PUBLIC_URL", self.rasa_url)
         self.model, self.log_dir = model, log_dir
         # One file per stack, so parallel stacks (tests, `make run`) never share one.
         self.credentials = ROOT / ".data" / f"credentials-{os.getpid()}-{rasa_port}.yml"
-        self.rasa_url = f"http://localhost:{rasa_port}"
-        self.actions_url = f"http://localhost:{actions_port}"
-        self.web_url = f"http://localhost:{web_port}"
         self.services = [
-            ("actions", [sys.executable, "-m", "actions.server"], f"{self.actions_url}/health"),
-            ("rasa", rasa_command(model, rasa_port, self.env, str(self.credentials)), f"{self.rasa_url}/"),
-            ("web", [sys.executable, "-m", "webapp"], f"{self.web_url}/health"),
+            Service("actions", [sys.executable, "-m", "actions.server"], f"{self.actions_url}/health"),
+            Service("rasa", rasa_command(model, rasa_port, self.env, str(self.credentials)), f"{self.rasa_url}/"),
+            Service("web", [sys.executable, "-m", "webapp"], f"{self.web_url}/health"),
         ]
-        self.procs: List[subprocess.Popen] = []
+        self.start_timeout = 300.0
+        self.stop_signal: Optional[int] = None
+
+    @property
+    def procs(self) -> List[subprocess.Popen]:
+        """The services' current processes."""
+        return [s.proc for s in self.services if s.proc is not None]
+
+    # ---- stop requests: a signal handler only records the signal; the loops act on it ----
+
+    def request_stop(self, signum: int) -> None:
+        if self.stop_signal is None:
+            self.stop_signal = signum
+
+    def check_stop(self) -> None:
+        if self.stop_signal is not None:
+            raise StopRequested(self.stop_signal)
+
+    # ---- starting, supervising, stopping ----
 
     def start(self, timeout: float = 300) -> "Stack":
         from channels.settings import problems
@@ -121,26 +221,89 @@ class Stack:
         mistakes = problems(self.env)
         if mistakes:
             raise RuntimeError("; ".join(mistakes))
+        self.start_timeout = timeout
         try:
             write_credentials(self.env, self.credentials)
-            for name, cmd, _ in self.services:
-                out = None
-                if self.log_dir:
-                    self.log_dir.mkdir(parents=True, exist_ok=True)
-                    out = open(self.log_dir / f"{name}.log", "ab")
-                self.procs.append(subprocess.Popen(
-                    cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True))
-            for _, _, health in self.services:
-                wait_for(health, timeout, self.procs)
+            for service in self.services:
+                self._spawn(service)
+            # The first start is not retried: a service that fails now is almost always
+            # misconfigured, and its message is worth more than retries.
+            deadline = time.monotonic() + timeout
+            for service in self.services:
+                while not answers(service.health):
+                    self.check_stop()
+                    for other in self.services:
+                        code = other.proc.poll() if other.proc else None
+                        if code is not None:
+                            raise RuntimeError(f"{other.name} exited ({exit_text(code)}) while starting{self._log_hint(other)}")
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{service.health} did not answer within {timeout:.0f} s")
+                    time.sleep(POLL_SECONDS)
+                service.ready_since = time.monotonic()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def supervise(self) -> None:
+        """One round of supervision; call it every POLL_SECONDS or so.
+
+        Raises ServiceFailed when a service keeps failing at start."""
+        now = time.monotonic()
+        for service in self.services:
+            proc = service.proc
+            if proc is not None and proc.poll() is not None:
+                self._restart_later(service, proc.returncode, now)
+            elif proc is None and service.restart_at is not None and now >= service.restart_at:
+                service.restart_at = None
+                self._spawn(service)
+            elif proc is not None and service.ready_since is None:
+                if answers(service.health):
+                    service.ready_since, service.start_failures = time.monotonic(), 0
+                    say(f"{service.name} is back")
+                elif now - service.started > self.start_timeout:
+                    say(f"{service.name} did not answer within {self.start_timeout:.0f} s; stopping it", sys.stderr)
+                    stop_groups([proc], grace=0)  # counted as a failed start on the next round
+
+    def _restart_later(self, service: Service, code: int, now: float) -> None:
+        # Whatever the leader left in its group (children holding the port) goes too.
+        stop_groups([service.proc], grace=0)
+        service.proc = None
+        if service.ready_since is None:
+            service.start_failures += 1
+        elif now - service.ready_since >= STABLE_SECONDS:
+            service.exits = 0
+        service.ready_since = None
+        service.exits += 1
+        if service.start_failures >= MAX_START_FAILURES:
+            raise ServiceFailed(f"{service.name} stopped {service.start_failures} times in a row before answering "
+                                f"(last: {exit_text(code)}){self._log_hint(service)}")
+        delay = min(RESTART_DELAY_MAX, RESTART_DELAY * 2 ** (service.exits - 1))
+        say(f"{service.name} stopped ({exit_text(code)}); restarting in {delay:g} s")
+        service.restart_at = now + delay
+
     def stop(self) -> None:
-        stop(self.procs)
-        self.procs = []
+        stop_groups(self.procs, grace=STOP_GRACE)
+        for service in self.services:
+            service.proc, service.ready_since, service.restart_at = None, None, None
         self.credentials.unlink(missing_ok=True)
+
+    def _spawn(self, service: Service) -> None:
+        out = None
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{service.name}.log", "ab")
+        try:
+            service.proc = subprocess.Popen(
+                service.cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                start_new_session=True, preexec_fn=die_with_parent())
+        finally:
+            if out is not None:
+                out.close()  # the child has its own copy
+        service.started, service.ready_since = time.monotonic(), None
+
+    def _log_hint(self, service: Service) -> str:
+        return f"; see {self.log_dir / (service.name + '.log')}" if self.log_dir else ""
 
     def describe(self) -> str:
         api = ("on (token)" if self.env.get("RASA_API_TOKEN")
@@ -174,7 +337,8 @@ class Stack:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--quiet", action="store_true", help="send service logs to .data/logs/")
+    parser.add_argument("--quiet", action="store_true", help="send service logs to files (.data/logs/)")
+    parser.add_argument("--log-dir", type=Path, help="send service logs to files in this folder (implies --quiet)")
     parser.add_argument("command", nargs="*", help="run this, then stop everything")
     args = parser.parse_args(argv)
 
@@ -184,25 +348,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         rasa_port=int(env.get("RASA_PORT", "5005")),
         actions_port=int(env.get("ACTIONS_PORT", "5055")),
         web_port=int(env.get("WEB_PORT", "8000")),
-        log_dir=ROOT / ".data" / "logs" if args.quiet else None,
+        log_dir=(args.log_dir or ROOT / ".data" / "logs") if args.quiet or args.log_dir else None,
     )
+    # Before the first child exists, so that no signal can leave one behind.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda number, _frame: stack.request_stop(number))
+    command: Optional[subprocess.Popen] = None
     try:
         stack.start()
-        print(stack.describe(), flush=True)
+        say(stack.describe())
         if args.command:
-            return subprocess.call(args.command, env=stack.env)
-        while all(p.poll() is None for p in stack.procs):
-            time.sleep(1)
-        failed = next(p for p in stack.procs if p.poll() is not None)
-        print(f"{' '.join(failed.args[:3])} stopped with exit code {failed.returncode}", file=sys.stderr)
+            command = subprocess.Popen(args.command, env=stack.env)
+        while True:
+            stack.check_stop()
+            if command is not None and command.poll() is not None:
+                return shell_code(command.returncode)
+            stack.supervise()
+            time.sleep(POLL_SECONDS)
+    except StopRequested as stop:
+        say(f"\nStopping ({signal.Signals(stop.signum).name}) ...")
+        if command is None:
+            return 0
+        # A stopped CMD did not finish: never report its run as a success (make eval's gate).
+        return shell_code(command.returncode) if command.poll() is not None else 128 + stop.signum
+    except ServiceFailed as exc:
+        say(f"Stopping the assistant: {exc}", sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nStopping ...", flush=True)
-        return 0
     except RuntimeError as exc:
-        print(f"Could not start the assistant: {exc}", file=sys.stderr)
+        say(f"Could not start the assistant: {exc}", sys.stderr)
         return 1
     finally:
+        if command is not None and command.poll() is None:
+            stop_groups([command], grace=STOP_GRACE, group=False)
         stack.stop()
 
 

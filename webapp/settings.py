@@ -49,7 +49,7 @@ class WebSettings:
         env = os.environ if env is None else env
         return cls(
             database_url=env.get("DATABASE_URL", "sqlite:///.data/assistant.db"),
-            rasa_url=env.get("RASA_PUBLIC_URL", "http://localhost:5005"),
+            rasa_url=env.get("RASA_PUBLIC_URL", "http://127.0.0.1:5005"),
             port=int(env.get("WEB_PORT", "8000")),
             host=env.get("WEB_HOST", "").strip() or "127.0.0.1",
             staff_session_minutes=_number(env, "STAFF_SESSION_MINUTES", "480", minimum=1),

@@ -69,7 +69,7 @@ def test_rasa_builds_our_channels_from_the_written_file(tmp_path, monkeypatch):
 
 def test_the_banner_lists_channels_and_webhook_paths():
     on = Stack("model.tar.gz", rasa_port=5111, env=TELEGRAM_ENV).describe_channels()
-    assert on == ["  Telegram:       on, webhook POST http://localhost:5111/webhooks/telegram/webhook",
+    assert on == ["  Telegram:       on, webhook POST http://127.0.0.1:5111/webhooks/telegram/webhook",
                   "  Slack:          off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)"]
 
 

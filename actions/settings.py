@@ -88,7 +88,7 @@ class Settings:
     clinic_phone_region: str = "GB"  # phone numbers without +country code are read as this region's
     clinic_phone: str = ""  # told to patients with their reference, if set
     staff_response_time: str = "within one working day"
-    staff_console_url: str = "http://localhost:8000/staff"
+    staff_console_url: str = "http://127.0.0.1:8000/staff"
     # Staff notifications (each optional)
     staff_slack_webhook_url: str = ""
     smtp_host: str = ""
@@ -120,7 +120,7 @@ class Settings:
             staff_response_time=env.get("STAFF_RESPONSE_TIME", "").strip()
             or "within one working day",
             staff_console_url=(env.get("STAFF_CONSOLE_URL", "").strip()
-                               or "http://localhost:8000/staff").rstrip("/"),
+                               or "http://127.0.0.1:8000/staff").rstrip("/"),
             staff_slack_webhook_url=env.get("STAFF_SLACK_WEBHOOK_URL", "").strip(),
             smtp_host=env.get("SMTP_HOST", "").strip(),
             smtp_port=_number(env, "SMTP_PORT", "25", minimum=1),

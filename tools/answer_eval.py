@@ -5,7 +5,7 @@ REST channel (one fresh sender id per single probe, one sender id per conversati
 checks each reply against the clinic's guide and the responses of ``domain.yml``, and
 writes a report::
 
-    python -m tools.answer_eval --url http://localhost:5005 \\
+    python -m tools.answer_eval --url http://127.0.0.1:5005 \\
         --probes tests/eval/probes.yml --out reports/eval [--gate]
 
     python -m tools.answer_eval --check-probes     # validate the probe file only
@@ -588,7 +588,7 @@ def print_summary(summary: Dict[str, Any], out=None) -> None:
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m tools.answer_eval", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--url", default="http://localhost:5005", help="Rasa server URL")
+    ap.add_argument("--url", default="http://127.0.0.1:5005", help="Rasa server URL")
     ap.add_argument("--probes", default="tests/eval/probes.yml")
     ap.add_argument("--out", default="reports/eval", help="folder for report.md/report.json")
     ap.add_argument("--guide", default="knowledge/calcified-lesions.txt")

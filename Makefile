@@ -20,8 +20,8 @@ export ACTION_SERVER_TOKEN ?=
 
 # The model is named after a hash of everything it is trained from, so `make run`
 # retrains exactly when the data, domain, config, knowledge files or components change.
-MODEL_INPUTS := config.yml $(sort $(wildcard knowledge/*)) \
-	$(sort $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+MODEL_INPUTS := config.yml domain.yml $(sort $(wildcard knowledge/*)) \
+	$(sort $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
@@ -62,7 +62,7 @@ $(SPACY_MODEL)/meta.json: $(VENV)/.installed nlu_components/spacy_pipeline.py
 
 $(MODEL): $(VENV)/.installed $(SPACY_MODEL)/meta.json $(MODEL_INPUTS)
 	@mkdir -p models
-	$(RASA) train --domain domain --fixed-model-name assistant-$(MODEL_ID) --out models
+	$(RASA) train --fixed-model-name assistant-$(MODEL_ID) --out models
 	@ls -1t models/assistant-*.tar.gz | tail -n +4 | xargs -r rm --
 
 train: $(MODEL) ## Train the model if the data, config or knowledge changed
@@ -78,11 +78,11 @@ shell: $(MODEL) ## Chat with the assistant in this terminal
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 validate: $(VENV)/.installed ## Check the training data and domain for conflicts
-	$(RASA) data validate --domain domain --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings
 
 test: $(MODEL) node_modules/.installed browser ## Run the whole test suite (pytest, data validation, stories, NLU gate)
 	ASSISTANT_MODEL=$(MODEL) $(PY) -m pytest -q
-	$(RASA) data validate --domain domain --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out reports/stories
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/test_nlu.yml --out reports/nlu

@@ -593,7 +593,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap.add_argument("--out", default="reports/eval", help="folder for report.md/report.json")
     ap.add_argument("--guide", default="knowledge/calcified-lesions.txt")
     ap.add_argument("--terms", default="knowledge/lay_terms.yml")
-    ap.add_argument("--domain", default="domain")
+    ap.add_argument("--domain", default="domain.yml")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     ap.add_argument("--concurrency", type=int, default=1,
                     help="probes/conversations sent in parallel (latency is most honest at 1)")

@@ -38,7 +38,7 @@ class WebSettings:
     staff_page_size: int = 50
     staff_export_max: int = 5000  # conversations in one CSV/JSON export
     low_confidence: float = 0.6  # a message below this intent confidence is flagged
-    domain_path: str = "domain"  # intents and entities offered when correcting a message
+    domain_path: str = "domain.yml"  # intents and entities offered when correcting a message
     # Website widget
     widget_history_limit: int = 200  # newest messages a reloaded widget gets back
     widget_history_per_minute: int = 60  # history requests per client address and minute
@@ -61,7 +61,7 @@ class WebSettings:
             staff_page_size=_number(env, "STAFF_PAGE_SIZE", "50", minimum=5),
             staff_export_max=_number(env, "STAFF_EXPORT_MAX", "5000", minimum=1),
             low_confidence=_number(env, "LOW_CONFIDENCE", "0.6", kind=float, minimum=0.0),
-            domain_path=env.get("DOMAIN_PATH", "domain"),
+            domain_path=env.get("DOMAIN_PATH", "domain.yml"),
             widget_history_limit=_number(env, "WIDGET_HISTORY_LIMIT", "200", minimum=1),
             widget_history_per_minute=_number(env, "WIDGET_HISTORY_PER_MINUTE", "60", minimum=1),
             node_modules=env.get("NODE_MODULES_DIR", "node_modules"),

@@ -35,7 +35,7 @@ ALL_CLEARED = [SlotSet(s, None) for s in booking.ALL_SLOTS] + [SlotSet("requeste
 
 def load_domain() -> Dict:
     merged: Dict = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
+    for path in [ROOT / "domain.yml"]:
         data = yaml.safe_load(path.read_text()) or {}
         for key in ("slots", "forms", "responses"):
             merged.setdefault(key, {}).update(data.get(key) or {})

@@ -22,7 +22,7 @@ from tests.support import free_port
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 def tracker_after(domain: Domain, text: str) -> DialogueStateTracker:

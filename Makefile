@@ -13,10 +13,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 # Deterministic TensorFlow kernels: a model trained from a clean checkout scores the same.
 export TF_DETERMINISTIC_OPS := 1
-export DATABASE_URL ?= sqlite:///.data/assistant.db
-export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
-# Empty: no token (the action server then listens on 127.0.0.1 only). `make run` draws one.
-export ACTION_SERVER_TOKEN ?=
+# DATABASE_URL, ACTION_ENDPOINT_URL and ACTION_SERVER_TOKEN default in clinic/settings.py
+# (Rasa's commands run through tools/rasa_cli.py, which fills them in).
 
 # The model is named after a hash of everything it is trained from, so `make run`
 # retrains exactly when the data, domain, config, knowledge files or components change.

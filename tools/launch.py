@@ -35,10 +35,10 @@ from typing import Dict, List, Mapping, Optional
 
 import yaml
 
+from clinic import settings as clinic
 from tools.processes import die_with_parent, stop_groups
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
 LOOPBACK = "127.0.0.1"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
@@ -84,8 +84,8 @@ def service_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """The services' environment: this process's, then ``extra``, then the defaults."""
     env = dict(os.environ)
     env.update(extra or {})
-    env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    env.setdefault("ACTIONS_PORT", "5055")
+    env["DATABASE_URL"] = clinic.database_url(env)
+    env.setdefault("ACTIONS_PORT", str(clinic.DEFAULT_ACTIONS_PORT))
     # Loopback unless told otherwise: the services have no TLS and the action server and the
     # web app trust their callers, so opening them to the network must be a decision.
     for name in ("RASA_HOST", "ACTIONS_HOST", "WEB_HOST"):

@@ -13,6 +13,16 @@ import os
 import sys
 
 
+def default_environment() -> None:
+    """What endpoints.yml refers to, with the defaults of clinic/settings.py, so that Rasa's
+    commands work without the Makefile's help."""
+    from clinic import settings as clinic
+
+    os.environ["DATABASE_URL"] = clinic.database_url()
+    os.environ["ACTION_ENDPOINT_URL"] = clinic.action_endpoint_url()
+    os.environ.setdefault("ACTION_SERVER_TOKEN", "")
+
+
 def disable_phoning_home() -> None:
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -23,6 +33,7 @@ def disable_phoning_home() -> None:
 
 def main() -> None:
     disable_phoning_home()
+    default_environment()
     import rasa_ext
 
     rasa_ext.install()

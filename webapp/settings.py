@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+from clinic import settings as clinic
+
 
 def _number(env: Mapping[str, str], name: str, default: str, kind=int, minimum=None):
     raw = env.get(name, default)
@@ -48,7 +50,7 @@ class WebSettings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "WebSettings":
         env = os.environ if env is None else env
         return cls(
-            database_url=env.get("DATABASE_URL", "sqlite:///.data/assistant.db"),
+            database_url=clinic.database_url(env),
             rasa_url=env.get("RASA_PUBLIC_URL", "http://127.0.0.1:5005"),
             port=int(env.get("WEB_PORT", "8000")),
             host=env.get("WEB_HOST", "").strip() or "127.0.0.1",

@@ -6,8 +6,6 @@ line (``alembic -c migrations/requests/alembic.ini revision -m "..."`` to start 
 revision, ``... upgrade head`` to apply) it connects to DATABASE_URL.
 """
 
-import os
-
 import sqlalchemy as sa
 from alembic import context
 
@@ -29,6 +27,8 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:
-    engine = sa.create_engine(os.environ.get("DATABASE_URL", "sqlite:///.data/assistant.db"))
+    from clinic.settings import database_url
+
+    engine = sa.create_engine(database_url())
     with engine.begin() as conn:
         run(conn)

@@ -254,3 +254,21 @@ def test_events_that_are_not_messages_or_are_broken_are_skipped():
                 {"title": "Yes", "payload": "/affirm"}, {"title": "broken"}]}}))]
     assert messages_from_events(rows) == [{"sender": "bot", "text": "Hi",
                                            "buttons": [{"title": "Yes", "payload": "/affirm"}]}]
+
+
+def test_history_shows_any_stored_text_repaired(sqlite_url):
+    """Finding 2: rows stored before the input guard (lone surrogates, NUL, megabytes)."""
+    import sqlalchemy as sa
+
+    sender = session_id_for(TOKEN)
+    save_conversation(sqlite_url, sender, [("user", "first", None)])
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as db:
+        for text in ("kidney \udc00 stones\u0000", "x" * 1_000_000):
+            db.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) "
+                               "VALUES (:s, 'user', 1, :d)"), {"s": sender, "d": json.dumps({"text": text})})
+    response = history(widget_app(settings_for(sqlite_url)))
+    assert response.status == 200
+    texts = [m["text"] for m in response.json["messages"]]
+    assert texts[:2] == ["first", "kidney \ufffd stones\ufffd"]
+    assert len(texts[2]) <= 10_001

@@ -19,8 +19,13 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from storage.text import printable
+
 logger = logging.getLogger(__name__)
 
+
+
+MAX_TEXT = 10_000  # characters of one stored message shown back (patients' are capped at 2,000)
 
 
 class HistoryUnavailable(Exception):
@@ -85,7 +90,9 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
             continue
         if not isinstance(event, dict):
             continue
-        text = event.get("text") if isinstance(event.get("text"), str) else ""
+        # Rows written before the input guard (or by another client) may hold lone
+        # surrogates, NUL or megabytes: shown repaired and shortened, never a 500.
+        text = printable(event.get("text"), MAX_TEXT) if isinstance(event.get("text"), str) else ""
         if type_name == "user":
             if text.strip():
                 messages.append({"sender": "user", "text": titles.get(text, text)})
@@ -106,7 +113,7 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
 def _buttons(raw: Any) -> List[Dict[str, str]]:
     if not isinstance(raw, list):
         return []
-    return [{"title": b["title"], "payload": b["payload"]} for b in raw
+    return [{"title": printable(b["title"], MAX_TEXT), "payload": printable(b["payload"], MAX_TEXT)} for b in raw
             if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)]
 
 

@@ -18,8 +18,15 @@ export TF_DETERMINISTIC_OPS := 1
 
 # The model is named after a hash of everything it is trained from, so `make run`
 # retrains exactly when the data, domain, config, knowledge files or components change.
-MODEL_INPUTS := config.yml domain.yml $(sort $(wildcard knowledge/*)) \
-	$(sort $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+# The knowledge files are those guide/paths.py names (GUIDE_FILE, LAY_TERMS_FILE,
+# RED_FLAGS_FILE or the defaults), the same the NLU and the action server read. Standard
+# library only, so the system's python3 runs it before .venv exists.
+KNOWLEDGE_FILES := $(shell $(firstword $(wildcard $(PY)) python3) -m guide.paths)
+ifeq ($(strip $(KNOWLEDGE_FILES)),)
+$(error `python3 -m guide.paths` printed no knowledge files: Python 3 is needed)
+endif
+MODEL_INPUTS := config.yml domain.yml $(KNOWLEDGE_FILES) \
+	$(sort $(shell find data nlu_components guide -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 

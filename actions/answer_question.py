@@ -1,3 +1,6 @@
+"""``action_answer_question``: a thin wrapper that reads the tracker (entities, follow-up
+slots), asks ``actions.answering.answer_for`` and sends what it returns."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.answering import SUBJECT_ENTITIES, Context, answer_question
+from actions.answering import SUBJECT_ENTITIES, Context, answer_for
 from actions.base import PatientAction, latest_entities, latest_intent, send
 
 
@@ -43,7 +46,7 @@ class ActionAnswerQuestion(PatientAction, Action):
             item=tracker.get_slot("item"),
             subject=subject,
         )
-        answer = answer_question(
+        answer = answer_for(
             guide, latest_intent(tracker), entities, context, tracker.latest_message.get("text") or ""
         )
         send(dispatcher, answer)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from actions.knowledge import Concept, Guide, Item, Section
+from guide.model import Concept, Guide, Item, Section
 
 # Question intents and the guide section each one is about.
 INTENT_SECTIONS = {
@@ -27,12 +27,14 @@ INTENT_SECTIONS = {
     "ask_recovery": "recovery",
 }
 # Offered after answers about specialists (and the second opinion after treatments):
-# they start the booking form (actions/booking.py).
+# they start the booking form (actions/booking/).
 REQUEST_BUTTONS = [
     {"title": "Book an appointment", "payload": "/request_appointment"},
     {"title": "Get a second opinion", "payload": "/request_second_opinion"},
 ]
-# Entities that name the subject of a "who treats ...?" question, newest wins.
+# Entities that name the subject of a question (a type, body part or cause), in the
+# order they are looked at; newest wins. The one list for answers, the answering
+# action's slots and the booking form's specialist.
 SUBJECT_ENTITIES = ("lesion_type", "location", "cause")
 
 _ORDINALS = {
@@ -210,7 +212,7 @@ def _concept_from(
     return None
 
 
-def answer_question(
+def answer_for(
     guide: Guide, intent: str, entities: Dict[str, List[str]], context: Context, text: str = ""
 ) -> Answer:
     """The answer to a guide question, given this message's entities and the context."""
@@ -282,7 +284,7 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
             concept = _concept_from(guide, entities)
             if concept and concept.entity == "lesion_type":
                 intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
-                return answer_question(guide, intent, entities, context, text)
+                return answer_for(guide, intent, entities, context, text)
         return _items_answer(guide, in_context or named)
     concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
@@ -291,7 +293,7 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
             if related:
                 return _items_answer(guide, related)
         if context.section == "treatment":
-            return answer_question(guide, "ask_treatment", entities, context, text)
+            return answer_for(guide, "ask_treatment", entities, context, text)
         return specialist_answer(guide, concept)
     number = _ordinal(text)
     if number and context.section and guide.section(context.section).items:

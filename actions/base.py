@@ -34,6 +34,13 @@ class PatientAction:
     ) -> List[Dict[Text, Any]]:
         start = len(dispatcher.messages)
         events = self.respond(dispatcher, tracker, domain)
+        return self.with_disclaimer(dispatcher, tracker, start, events)
+
+    def with_disclaimer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, start: int,
+        events: List[Dict[Text, Any]],
+    ) -> List[Dict[Text, Any]]:
+        """Adds the disclaimer to the replies sent since ``start``, once per session."""
         if tracker.get_slot(DISCLAIMER_SLOT):
             return events
         dispatcher.utter_message(response="utter_disclaimer")

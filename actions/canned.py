@@ -24,7 +24,7 @@ RESPONSES = {
 class ActionReplyCanned(PatientAction, Action):
     """Replies with the domain response for small talk, out-of-scope and diagnosis requests.
 
-    Appointment and second-opinion requests go to the booking form (actions/booking.py).
+    Appointment and second-opinion requests go to the booking form (actions/booking/).
     """
 
     def name(self) -> Text:

@@ -17,19 +17,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import notify, resources, storage
-from actions.booking import (EMAIL, FORM, NAME, PHONE, FlowAction, channel_of, clear_booking,
-                             in_thread, utter_clinic_phone)
+from actions.booking.slots import EMAIL, FORM, NAME, PHONE, clear_booking
+from actions.flow import FlowAction, channel_of, in_thread, utter_clinic_phone
 from actions.storage import NewRequest, StorageError
+from actions.tracker_reading import latest_user_event
 
 logger = logging.getLogger(__name__)
 
 
 def latest_message_stamp(tracker: Tracker) -> str:
     """Identifies the patient's latest message (a retried call carries the same one)."""
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "user":
-            return str(event.get("message_id") or event.get("timestamp") or "")
-    return ""
+    event = latest_user_event(tracker)
+    return str(event.get("message_id") or event.get("timestamp") or "") if event else ""
 
 
 class ActionRequestHandoff(FlowAction, Action):

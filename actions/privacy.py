@@ -26,7 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import storage
 from actions.base import latest_intent
-from actions.booking import answers_latest_message, channel_of, in_thread
+from actions.flow import channel_of, in_thread
+from actions.tracker_reading import answers_latest_message
 from actions.storage import RequestStore, utcnow
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Optional
 
-from actions.knowledge import Guide, KnowledgeFileError, load_guide
 from actions.settings import Settings
+from guide.model import Guide
+from guide.parsing import KnowledgeFileError, load_guide
+from guide.red_flags import RedFlagFileError, read_flags
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,6 @@ _current: Optional[Resources] = None
 def load(settings: Optional[Settings] = None) -> Resources:
     """Read the guide and the red-flag labels; raise KnowledgeFileError if unusable."""
     global _current
-    from nlu_components.red_flags import RedFlagFileError, read_flags
-
     settings = settings or Settings.from_env()
     guide = load_guide(settings.guide_file, settings.lay_terms_file)
     try:

@@ -16,7 +16,7 @@ import sys
 import time
 
 from actions import http_guard, notify, resources, storage
-from actions.knowledge import KnowledgeFileError
+from guide.parsing import KnowledgeFileError
 from actions.settings import SettingsError
 
 logger = logging.getLogger(__name__)

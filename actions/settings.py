@@ -8,18 +8,12 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from clinic import settings as clinic
+from guide.paths import knowledge_files
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "sqlite:///.data/assistant.db"
 
 
 class SettingsError(ValueError):
     """An environment variable has a value the action server cannot use."""
-
-
-def _path(value: str) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def _number(env: Mapping[str, str], name: str, default: str, kind=int, minimum=None):
@@ -83,7 +77,7 @@ class Settings:
     actions_host: str = "127.0.0.1"
     action_server_token: str = ""  # when set, every call must carry it (401 otherwise)
     # Requests to staff (booking, second opinion, hand-off) and "forget me"
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = clinic.DEFAULT_DATABASE_URL
     clinic_timezone: str = "UTC"  # preferred days and times are read in this zone
     clinic_phone_region: str = "GB"  # phone numbers without +country code are read as this region's
     clinic_phone: str = ""  # told to patients with their reference, if set
@@ -105,15 +99,17 @@ class Settings:
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
+        # The same paths the NLU was trained from (guide/paths.py decides them for both).
+        knowledge = knowledge_files(env)
         return cls(
-            guide_file=_path(env.get("GUIDE_FILE", "knowledge/calcified-lesions.txt")),
-            lay_terms_file=_path(env.get("LAY_TERMS_FILE", "knowledge/lay_terms.yml")),
-            red_flags_file=_path(env.get("RED_FLAGS_FILE", "knowledge/red_flags.yml")),
+            guide_file=knowledge.guide,
+            lay_terms_file=knowledge.lay_terms,
+            red_flags_file=knowledge.red_flags,
             emergency_number=clinic.emergency_number(env),
             actions_port=_number(env, "ACTIONS_PORT", "5055", minimum=1),
             actions_host=_host(env, clinic.action_server_token(env)),
             action_server_token=clinic.action_server_token(env),
-            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            database_url=clinic.database_url(env),
             clinic_timezone=_timezone(env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
             clinic_phone_region=_region(env.get("CLINIC_PHONE_REGION", "").strip() or "GB"),
             clinic_phone=clinic.clinic_phone(env),

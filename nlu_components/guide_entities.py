@@ -10,13 +10,13 @@ becomes a phrase. Two components use the phrases:
   are already canonical (the item's key, e.g. ``surgical_removal``), so no synonym
   mapper is needed.
 
-Both read the knowledge files at training time and keep the phrases in the model;
-they share one matcher per process.
+Both read the knowledge files at training time (the paths of
+``guide.paths.knowledge_files``, the same the action server answers from) and keep
+the phrases in the model; they share one matcher per process.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple, Type
 import numpy as np
 import scipy.sparse
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -38,30 +38,21 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
+from guide.parsing import load_guide
+from guide.paths import content_fingerprint, knowledge_files
+from nlu_components import knowledge_source
 from nlu_components.phrase_matching import PhraseIndex
+from nlu_components.spacy_pipeline import load_spacy
 
 logger = logging.getLogger(__name__)
 
 PHRASES_FILE = "phrases.json"
 
 
-def file_fingerprint(*paths: Text) -> Text:
-    """Content hash of the files a component reads, so Rasa retrains when they change."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(str(path).encode())
-        try:
-            digest.update(Path(path).read_bytes())
-        except OSError:
-            digest.update(b"<missing>")
-    return digest.hexdigest()
-
-
-@lru_cache(maxsize=4)
-def load_spacy(path: Text):
-    import spacy
-
-    return spacy.load(path)
+def guide_files() -> Tuple[Path, Path]:
+    """The guide and its lay-terms file, as the environment names them now."""
+    files = knowledge_files()
+    return files.guide, files.lay_terms
 
 
 @lru_cache(maxsize=8)
@@ -78,16 +69,13 @@ class GuidePhrasesComponent(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {
-            "spacy_model": "build/spacy-en",
-            "guide": "knowledge/calcified-lesions.txt",
-            "lay_terms": "knowledge/lay_terms.yml",
-        }
+        # No knowledge file paths here: they come from guide.paths, like the action server's.
+        return {"spacy_model": "build/spacy-en"}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        config = {**cls.get_default_config(), **config}
-        return file_fingerprint(config["guide"], config["lay_terms"])
+        """Rasa retrains the component when the knowledge files' contents change."""
+        return content_fingerprint(*guide_files())
 
     def __init__(
         self,
@@ -109,15 +97,16 @@ class GuidePhrasesComponent(GraphComponent):
     def load(cls, config, model_storage, resource, execution_context, **kwargs: Any):
         with model_storage.read_from(resource) as path:
             phrases = rasa.shared.utils.io.read_json_file(path / PHRASES_FILE)
+            knowledge_source.warn_if_changed(path, guide_files(), cls.__name__)
         return cls(config, model_storage, resource, phrases)
 
     def train(self, training_data: TrainingData) -> Resource:
-        from actions.knowledge import load_guide
-
-        guide = load_guide(Path(self._config["guide"]), Path(self._config["lay_terms"]))
+        files = guide_files()
+        guide = load_guide(*files)
         self._phrases = [list(p) for p in guide.entity_phrases()]
         with self._model_storage.write_to(self._resource) as path:
             rasa.shared.utils.io.dump_obj_as_json_to_file(path / PHRASES_FILE, self._phrases)
+            knowledge_source.record(path, files)
         return self._resource
 
     @property

@@ -6,14 +6,15 @@ ranking is kept below it) and adds a ``red_flag`` entity per symptom. It runs la
 in the NLU pipeline, after the FallbackClassifier, so neither a low classifier
 confidence nor any other intent can hide an emergency; the rules then answer
 ``report_emergency`` with emergency advice first, in and outside forms.
+
+The phrases come from the file ``guide.paths.knowledge_files`` names (read with
+``guide.red_flags.read_flags``, as the action server reads the flags' labels).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -23,31 +24,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
-from nlu_components.guide_entities import file_fingerprint, load_spacy
+from guide.paths import content_fingerprint, knowledge_files
+from guide.red_flags import read_flags
+from nlu_components import knowledge_source
 from nlu_components.phrase_matching import PhraseIndex
+from nlu_components.spacy_pipeline import load_spacy
 
 EMERGENCY_INTENT = "report_emergency"
 RED_FLAG_ENTITY = "red_flag"
 FLAGS_FILE = "red_flags.json"
-
-
-class RedFlagFileError(Exception):
-    """The red-flag phrase file is missing or malformed."""
-
-
-def read_flags(path: Path) -> Dict[Text, Dict[Text, Any]]:
-    """{flag id: {"label": str, "phrases": [str, ...]}} from the YAML file, checked."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RedFlagFileError(f"cannot read red-flag file {path}: {exc}") from exc
-    flags = (data or {}).get("flags") if isinstance(data, dict) else None
-    if not isinstance(flags, dict) or not flags:
-        raise RedFlagFileError(f"red-flag file {path} has no 'flags' mapping")
-    for flag, spec in flags.items():
-        if not isinstance(spec, dict) or not spec.get("phrases") or not spec.get("label"):
-            raise RedFlagFileError(f"red flag '{flag}' in {path} needs a label and phrases")
-    return flags
 
 
 def phrase_triples(flags: Dict[Text, Dict[Text, Any]]) -> List[List[Text]]:
@@ -85,11 +70,13 @@ class RedFlagDetector:
 class RedFlagMatcher(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"spacy_model": "build/spacy-en", "red_flags": "knowledge/red_flags.yml"}
+        # No red-flag file path here: it comes from guide.paths, like the action server's.
+        return {"spacy_model": "build/spacy-en"}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        return file_fingerprint({**cls.get_default_config(), **config}["red_flags"])
+        """Rasa retrains the matcher when the red-flag file's contents change."""
+        return content_fingerprint(knowledge_files().red_flags)
 
     def __init__(
         self,
@@ -119,12 +106,15 @@ class RedFlagMatcher(GraphComponent):
     ) -> "RedFlagMatcher":
         with model_storage.read_from(resource) as path:
             flags = rasa.shared.utils.io.read_json_file(path / FLAGS_FILE)
+            knowledge_source.warn_if_changed(path, [knowledge_files().red_flags], cls.__name__)
         return cls(config, model_storage, resource, flags)
 
     def train(self, training_data: TrainingData) -> Resource:
-        self._flags = read_flags(Path(self._config["red_flags"]))
+        red_flags = knowledge_files().red_flags
+        self._flags = read_flags(red_flags)
         with self._model_storage.write_to(self._resource) as path:
             rasa.shared.utils.io.dump_obj_as_json_to_file(path / FLAGS_FILE, self._flags)
+            knowledge_source.record(path, [red_flags])
         return self._resource
 
     @property

@@ -1,4 +1,5 @@
-"""Builds the small spaCy pipeline the assistant uses: English tokenizer + lookup lemmatizer.
+"""The small spaCy pipeline the assistant uses (English tokenizer + lookup lemmatizer):
+built here, and loaded once per process for the entity layer and the red-flag matcher.
 
 Why not a pretrained ``en_core_web_*`` model: those are not published on PyPI, and the
 assistant needs only tokens and lemmas (for the featurizers and the entity layer), not
@@ -11,7 +12,16 @@ Usage: ``python -m nlu_components.spacy_pipeline build/spacy-en``
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from pathlib import Path
+
+
+@lru_cache(maxsize=4)
+def load_spacy(path: str):
+    """The pipeline at ``path``, loaded once per process however many components use it."""
+    import spacy
+
+    return spacy.load(path)
 
 
 def build(out_dir: Path) -> Path:

@@ -28,7 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 
 
-def clean_text(text: Text) -> Text:
+def safe_for_tokenizer(text: Text) -> Text:
+    """Control characters and lone surrogates as spaces, NFC, single spaces (line breaks kept)."""
     text = _CONTROL.sub(" ", text or "")
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
@@ -61,7 +62,7 @@ class TextCleaner(_Stateless):
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str):
-                cleaned = clean_text(text)
+                cleaned = safe_for_tokenizer(text)
                 if cleaned != text:
                     message.set(TEXT, cleaned)
         return messages

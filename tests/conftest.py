@@ -18,7 +18,7 @@ SPACY_MODEL = ROOT / "build" / "spacy-en"
 
 @pytest.fixture(scope="session")
 def guide():
-    from actions.knowledge import load_guide
+    from guide.parsing import load_guide
 
     return load_guide(GUIDE, LAY_TERMS)
 

@@ -6,11 +6,12 @@ import pytest
 from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import booking, notify, resources, storage
+from actions import notify, resources, storage
+from actions.booking.slots import clear_booking
 from actions.handoff import ActionRequestHandoff
 from actions.settings import Settings
 from actions.storage import RequestStore
-from tests.actions.test_booking import FILLED, tracker, utter
+from tests.actions.booking.test_flow import FILLED, tracker, utter
 from tests.actions.test_notify import FakeWebhook
 
 
@@ -84,7 +85,7 @@ def test_during_a_booking_the_form_stops_and_known_details_go_along(clinic):
     [request] = clinic.for_conversation("patient-1")
     assert (request.full_name, request.email, request.phone) == ("Jane Smith", "jane@example.org", "+447911123456")
     assert [m["response"] for m in messages] == ["utter_handoff_stopped_booking", "utter_handoff_created"]
-    assert events == booking.clear_booking() + [ActiveLoop(None)]
+    assert events == clear_booking() + [ActiveLoop(None)]
 
 
 def test_a_storage_failure_says_so(tmp_path):

@@ -16,7 +16,7 @@ from actions import privacy, resources, storage
 from actions.privacy import ActionDeleteConversation, ValidateDataDeletionForm
 from actions.settings import Settings
 from actions.storage import NewRequest, RequestStore
-from tests.actions.test_booking import DOMAIN, tracker, utter
+from tests.actions.booking.test_flow import DOMAIN, tracker, utter
 from tests.actions.test_storage_support import database_url, postgres_admin, store  # noqa: F401
 
 

@@ -1,7 +1,7 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components.text_guard import NoWordsClassifier, TextCleaner, clean_text
+from nlu_components.text_guard import NoWordsClassifier, TextCleaner, safe_for_tokenizer
 
 
 @pytest.mark.parametrize(
@@ -14,8 +14,8 @@ from nlu_components.text_guard import NoWordsClassifier, TextCleaner, clean_text
         ("", ""),
     ],
 )
-def test_clean_text(raw, cleaned):
-    assert clean_text(raw) == cleaned
+def test_safe_for_tokenizer(raw, cleaned):
+    assert safe_for_tokenizer(raw) == cleaned
 
 
 def test_cleaner_sets_the_cleaned_text():

@@ -1,4 +1,4 @@
-"""Tests of the answer-evaluation checks (tools/answer_eval.py) against the real guide."""
+"""Tests of the answer evaluation (tools/answer_eval/) against the real guide."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.knowledge import load_guide
-from tools import answer_eval as ae
+from guide.parsing import load_guide
+from tools.answer_eval import checks, cli, probes, report, runner
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ def guide():
 
 @pytest.fixture(scope="module")
 def responses():
-    return ae.load_responses(ROOT / "domain.yml")
+    return checks.load_responses(ROOT / "domain.yml")
 
 
 def msg(text=None, buttons=()):
@@ -47,16 +47,16 @@ def utter(responses, name, **fill):
 
 
 def check(expect, messages, guide, responses):
-    return ae.check_reply(expect, messages, guide, responses)
+    return checks.check_reply(expect, messages, guide, responses)
 
 
 # ------------------------------------------------------------------ helpers
 def test_literal_part_strips_placeholders():
-    assert ae.literal_part("Booking is coming. Contact us to {request}.") == "Booking is coming. Contact us to"
+    assert checks.literal_part("Booking is coming. Contact us to {request}.") == "Booking is coming. Contact us to"
     # a template that starts with a placeholder: its longest literal stretch
-    assert ae.literal_part("{a} can be a medical emergency. Call {b} now.") == \
+    assert checks.literal_part("{a} can be a medical emergency. Call {b} now.") == \
         "can be a medical emergency. Call"
-    assert ae.literal_part("No placeholder.") == "No placeholder."
+    assert checks.literal_part("No placeholder.") == "No placeholder."
 
 
 def test_load_responses_reads_domain(responses):
@@ -66,11 +66,11 @@ def test_load_responses_reads_domain(responses):
 
 def test_reply_text_joins_texts_and_button_titles():
     messages = [msg("one"), msg(buttons=["Two", "Three"]), {"image": "x.png"}]
-    assert ae.reply_text(messages) == "one\nTwo\nThree"
+    assert checks.reply_text(messages) == "one\nTwo\nThree"
 
 
 def test_normalize_ignores_case_space_quotes_and_markdown():
-    assert ae.normalize("**You\u2019re**  Fine\n now") == "you're fine now"
+    assert checks.normalize("**You\u2019re**  Fine\n now") == "you're fine now"
 
 
 # ------------------------------------------------------------------ item expectations
@@ -187,9 +187,9 @@ def test_emergency_missing_fails(guide, responses):
 
 
 # ------------------------------------------------------------------ canned responses
-@pytest.mark.parametrize("group", sorted(ae.CANNED))
+@pytest.mark.parametrize("group", sorted(checks.CANNED))
 def test_canned_group_passes_with_its_response(group, guide, responses):
-    reply = [utter(responses, "utter_disclaimer"), utter(responses, ae.CANNED[group])]
+    reply = [utter(responses, "utter_disclaimer"), utter(responses, checks.CANNED[group])]
     assert check(group, reply, guide, responses)
 
 
@@ -255,32 +255,32 @@ def test_list_expectation_passes_if_any_member_does(guide, responses):
                                  "specialist:radiologist"])
 def test_unknown_expectations_raise(bad, guide, responses):
     with pytest.raises(ValueError):
-        ae.parse_expect(bad, guide, responses)
+        checks.parse_expect(bad, guide, responses)
 
 
 def test_expect_group():
-    assert ae.expect_group("types:brain_calcifications") == "types"
-    assert ae.expect_group("full:recovery") == "recovery"
-    assert ae.expect_group("emergency") == "emergency"
-    assert ae.expect_group(["specialists:surgeon", "specialists"]) == "specialists"
+    assert checks.expect_group("types:brain_calcifications") == "types"
+    assert checks.expect_group("full:recovery") == "recovery"
+    assert checks.expect_group("emergency") == "emergency"
+    assert checks.expect_group(["specialists:surgeon", "specialists"]) == "specialists"
 
 
 def test_percentile_nearest_rank():
     values = list(range(1, 101))
-    assert ae.percentile(values, 50) == 50
-    assert ae.percentile(values, 95) == 95
-    assert ae.percentile([7.0], 95) == 7.0
-    assert ae.percentile([], 50) is None
+    assert report.percentile(values, 50) == 50
+    assert report.percentile(values, 95) == 95
+    assert report.percentile([7.0], 95) == 7.0
+    assert report.percentile([], 50) is None
 
 
 # ------------------------------------------------------------------ the probe file itself
 @pytest.fixture(scope="module")
 def probe_set():
-    return ae.load_probes(ROOT / "tests/eval/probes.yml")
+    return probes.load_probes(ROOT / "tests/eval/probes.yml")
 
 
 def test_probe_file_is_valid(probe_set, guide, responses):
-    assert ae.validate_probes(probe_set, guide, responses) == []
+    assert probes.validate_probes(probe_set, guide, responses) == []
 
 
 def test_probe_file_size(probe_set):
@@ -296,26 +296,26 @@ def test_every_item_probed_three_times(probe_set, guide):
     counts = Counter(p["expect"] for p in probe_set.probes if isinstance(p["expect"], str))
     thin = [i.ref for s in guide.sections.values() for i in s.items if counts[i.ref] < 3]
     assert thin == []
-    for group in list(guide.sections) + sorted(ae.SPECIAL):
+    for group in list(guide.sections) + sorted(checks.SPECIAL):
         assert counts[group] >= 3, group
 
 
 def test_no_duplicate_single_probes(probe_set):
-    texts = Counter(ae.normalize(p["text"]) for p in probe_set.probes)
+    texts = Counter(checks.normalize(p["text"]) for p in probe_set.probes)
     assert [t for t, n in texts.items() if n > 1] == []
 
 
 # ------------------------------------------------------------------ summary and CLI
 def _result(expect, passed, latency=10.0):
-    return ae.TurnResult("t", expect, ae.expect_group(expect), passed, "", "", latency)
+    return runner.TurnResult("t", expect, checks.expect_group(expect), passed, "", "", latency)
 
 
 def test_summarize_groups_and_conversations(guide):
-    probes = [_result("types", True), _result("types:brain_calcifications", False),
-              _result("emergency", True, 30.0)]
-    good = ae.ConversationResult("a", "s1", [_result("types", True), _result("thank", True)])
-    bad = ae.ConversationResult("b", "s2", [_result("types", True), _result("thank", False)])
-    s = ae.summarize(probes, [good, bad], guide, 95, 90)
+    results = [_result("types", True), _result("types:brain_calcifications", False),
+               _result("emergency", True, 30.0)]
+    good = runner.ConversationResult("a", "s1", [_result("types", True), _result("thank", True)])
+    bad = runner.ConversationResult("b", "s2", [_result("types", True), _result("thank", False)])
+    s = report.summarize(results, [good, bad], guide, 95, 90)
     assert s["groups"]["types"] == {"hits": 1, "total": 2, "pct": 50.0}
     assert s["groups"]["emergency"]["pct"] == 100.0
     assert s["items"]["types:brain_calcifications"]["hits"] == 0
@@ -356,8 +356,8 @@ def test_cli_against_a_fake_server(tmp_path, responses, capsys):
     server = HTTPServer(("127.0.0.1", 0), _FakeRasa)
     server.greet = responses["utter_greet"][0]
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    probes = tmp_path / "probes.yml"
-    probes.write_text(yaml.safe_dump({
+    probe_file = tmp_path / "probes.yml"
+    probe_file.write_text(yaml.safe_dump({
         "probes": [{"text": "hi", "expect": "greet"}, {"text": "hi", "expect": "greet"},
                    {"text": "what types", "expect": "types"}],
         "conversations": [{"name": "c", "turns": [{"text": "hi", "expect": "greet"},
@@ -365,16 +365,16 @@ def test_cli_against_a_fake_server(tmp_path, responses, capsys):
     }))
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        code = ae.main(["--url", url, "--probes", str(probes), "--out", str(tmp_path / "out"),
+        code = cli.main(["--url", url, "--probes", str(probe_file), "--out", str(tmp_path / "out"),
                         "--gate"])
     finally:
         server.shutdown()
     assert code == 1  # 2/3 probes and 0/1 conversations are below the gate
-    report = json.loads((tmp_path / "out/report.json").read_text())
-    assert report["probes"] == {"passed": 2, "total": 3, "pct": 66.7}
-    assert report["conversations"]["passed"] == 0
-    assert report["conversations"]["turns_passed"] == 1
-    assert report["latency_ms"]["p50"] is not None
+    written = json.loads((tmp_path / "out/report.json").read_text())
+    assert written["probes"] == {"passed": 2, "total": 3, "pct": 66.7}
+    assert written["conversations"]["passed"] == 0
+    assert written["conversations"]["turns_passed"] == 1
+    assert written["latency_ms"]["p50"] is not None
     assert (tmp_path / "out/report.md").read_text().startswith("# Answer evaluation")
     # fresh sender per single probe, one sender for the whole conversation
     senders = _FakeRasa.senders
@@ -383,5 +383,5 @@ def test_cli_against_a_fake_server(tmp_path, responses, capsys):
 
 
 def test_cli_reports_unreachable_server(tmp_path):
-    code = ae.main(["--url", "http://127.0.0.1:9", "--out", str(tmp_path), "--timeout", "2"])
+    code = cli.main(["--url", "http://127.0.0.1:9", "--out", str(tmp_path), "--timeout", "2"])
     assert code == 2

@@ -1,4 +1,5 @@
-"""The booking form's actions with real rasa_sdk Trackers, asserting exact events.
+"""The booking flow (actions/booking/actions.py and validation.py) with real rasa_sdk
+Trackers, asserting exact events.
 
 The trackers look like the ones Rasa sends: for ``validate_booking_form`` the
 patient's message, then ``requested_slot`` and the form's own ActionExecuted.
@@ -19,9 +20,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import booking, notify, resources, storage
-from actions.booking import (ActionAskBookingConfirmed, ActionCancelBooking, ActionStartBooking,
-                             ActionSubmitBooking, ValidateBookingForm)
+from actions import notify, resources, storage
+from actions.booking import actions as booking_actions, clinic_time
+from actions.booking.actions import (ActionAskBookingConfirmed, ActionCancelBooking, ActionStartBooking,
+                                     ActionSubmitBooking)
+from actions.booking.slots import ALL_SLOTS
+from actions.booking.validation import ValidateBookingForm
 from actions.settings import Settings
 from actions.storage import RequestStore
 from tests.actions.conftest import entity
@@ -30,7 +34,7 @@ from tests.conftest import ROOT
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2030, 3, 12, 15, 0, tzinfo=LONDON)  # a Tuesday afternoon
-ALL_CLEARED = [SlotSet(s, None) for s in booking.ALL_SLOTS] + [SlotSet("requested_slot", None)]
+ALL_CLEARED = [SlotSet(s, None) for s in ALL_SLOTS] + [SlotSet("requested_slot", None)]
 
 
 def load_domain() -> Dict:
@@ -61,7 +65,7 @@ def clinic(monkeypatch, tmp_path, migrated_database):
     settings = Settings.from_env({"CLINIC_TIMEZONE": "Europe/London", "CLINIC_PHONE": "020 7946 0000",
                                   "DATABASE_URL": f"sqlite:///{tmp_path / 'assistant.db'}"})
     loaded = resources.load(settings)
-    monkeypatch.setattr(booking, "utcnow", lambda: NOW.astimezone(timezone.utc))
+    monkeypatch.setattr(clinic_time, "utcnow", lambda: NOW.astimezone(timezone.utc))
     store = RequestStore(settings.database_url)
     storage.configure(store)
     notify.configure(notify.Notifier(settings, store))
@@ -120,7 +124,7 @@ def utter(response, **kwargs):
 
 # ------------------------------------------------------------------ start
 def test_start_from_the_patients_words_prefills_type_and_specialist(monkeypatch):
-    monkeypatch.setattr(booking.uuid, "uuid4", lambda: type("U", (), {"hex": "nonce-1"})())
+    monkeypatch.setattr(booking_actions.uuid, "uuid4", lambda: type("U", (), {"hex": "nonce-1"})())
     messages, events = run(ActionStartBooking(), tracker(
         "book me with a kidney doctor", "request_appointment", entities=[entity("specialist", "nephrologist")]))
     assert messages == [

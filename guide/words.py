@@ -1,0 +1,53 @@
+"""Word-level helpers shared by the guide's parser and its look-ups."""
+
+from __future__ import annotations
+
+import re
+from typing import List
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_WORD = re.compile(r"[a-z]+")
+_SUFFIXES = ("ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "al")
+# Words that carry no topic: English function words plus the guide's own subject.
+_STOP = frozenset(
+    """a about above after again all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my no nor not now of off on once only or other our out over
+    own same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself get got need want know tell please
+    thing things kind one ones lot much really something anything someone people person
+    calcified calcification calcifications lesion lesions calcium deposit deposits
+    guide clinic doctor doctors like just ever even still also okay yes hello thanks
+    thank way say said let""".split()
+)
+
+
+def slugify(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+def sentences(text: str) -> List[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def stems(text: str) -> List[str]:
+    """Crude stems of the content words of a text ("medications" -> "medic")."""
+    out = []
+    for word in _WORD.findall(text.lower()):
+        if word in _STOP or len(word) < 3:
+            continue
+        for _ in range(2):  # "surgically" -> "surgical" -> "surgic" = "surgical"
+            for suffix in _SUFFIXES:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                    word = word[: -len(suffix)]
+                    break
+        out.append(word)
+    return out
+
+
+def mentions(text: str, term: str) -> bool:
+    """Whole-word, case-insensitive match that also accepts a plural or -al/-ic ending."""
+    stem = re.escape(term.lower().rstrip("s"))
+    return re.search(rf"\b{stem}(s|es)?\b", text.lower()) is not None

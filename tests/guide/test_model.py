@@ -1,0 +1,36 @@
+"""Look-ups on the parsed guide (guide/model.py): related items and the item search."""
+
+import pytest
+
+
+def test_specialists_are_found_by_the_words_of_their_text(guide):
+    titles = lambda terms: [i.title for i in guide.related_items("specialists", terms)]
+    assert titles(["kidney"]) == ["Nephrologist"]
+    assert titles(["atherosclerosis"]) == ["Cardiologist"]
+    assert titles(["autoimmune"]) == ["Rheumatologist"]
+    assert titles(["brain"]) == []
+
+
+@pytest.mark.parametrize(
+    "section, text, title",
+    [
+        ("preparation", "what documents should i bring", "Prepare Relevant Documents"),
+        ("preparation", "shud i write my questions down before i go", "Write Down Questions"),
+        ("recovery", "how is pain managed during recovery", "Pain Management"),
+        ("treatment", "can medicine regulate calcium and phosphate", "Medications to Manage Calcium Levels"),
+    ],
+)
+def test_search_finds_the_item_by_its_own_words(guide, section, text, title):
+    assert guide.search_items(section, text).title == title
+
+
+@pytest.mark.parametrize(
+    "section, text",
+    [
+        ("preparation", "how do i prepare for my appointment"),  # the whole section
+        ("recovery", "how long is recovery"),  # a heading word only
+        ("treatment", "what's the weather like"),
+    ],
+)
+def test_search_gives_nothing_without_a_clear_winner(guide, section, text):
+    assert guide.search_items(section, text) is None

@@ -21,7 +21,11 @@ from tests.support import free_port
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PASSWORD = "correct horse battery staple"
-NOW = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+# "Today's" conversations are seeded relative to the moment the tests start, never at a
+# fixed hour: an event later than the real clock is not purged by "forget me" (its cut-off
+# is now), so a fixed noon made deletion tests fail every morning. Two hours back leaves
+# room for the minutes the latest seeded turn (day_ts(0, 45)) adds.
+NOW = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(second=0, microsecond=0)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -210,10 +214,10 @@ def standard_conversations() -> Dict[str, list]:
             "I want to book an appointment", "request_appointment", 0.95, t2 + 1, "utter_booking_coming",
             "Sure. What is your full name?")
         + turn("my name is Anna Stone", "inform", 0.9, t2 + 5, "action_listen_form", "Thanks. Your e-mail?",
-               slots={"full_name": "Anna Stone"})
+               slots={"booking_full_name": "Anna Stone"})
         + turn("anna.stone@example.org, or call +49 151 12345678", "inform", 0.88, t2 + 9, "action_listen_form",
                "Thank you Anna Stone, we will contact you at anna.stone@example.org.",
-               slots={"email": "anna.stone@example.org", "phone": "+4915112345678"}),
+               slots={"booking_email": "anna.stone@example.org", "booking_phone": "+4915112345678"}),
         "conv-script": session_start(t3) + turn(
             SCRIPT, "ask_treatment", 0.42, t3 + 1, "action_answer_question", "Treatment depends on the type.",
             channel="rest",

@@ -78,7 +78,7 @@ def test_summaries_follow_events_incrementally_and_idempotently(db_url):
 
 
 def test_masking():
-    mask = masker_for({"full_name": ["Anna Stone"], "email": ["a.s@example.org"]}, [])
+    mask = masker_for({"booking_full_name": ["Anna Stone"], "booking_email": ["a.s@example.org"]}, [])
     assert mask("I am Anna Stone") == "I am ‹name›"
     assert mask("anna stone here") == "‹name› here"
     assert mask("Anna called about her kidney stone") == "‹name› called about her kidney stone"
@@ -86,7 +86,7 @@ def test_masking():
     assert mask("ring 0151 2345 6789 or (030) 123-4567") == "ring ‹phone› or ‹phone›"
     assert mask("on 2024-05-01 or 01.05.2024 at 10:30") == "on 2024-05-01 or 01.05.2024 at 10:30"
     assert mask("My name is Bob Miller and I hurt") == "My name is ‹name› and I hurt"
-    assert mask.slot("email", "a.s@example.org") == "‹hidden›" and mask.slot("lesion_type", "kidney") == "kidney"
+    assert mask.slot("booking_email", "a.s@example.org") == "‹hidden›" and mask.slot("lesion_type", "kidney") == "kidney"
     assert Masker.off()("Anna Stone a.s@example.org") == "Anna Stone a.s@example.org"
 
 

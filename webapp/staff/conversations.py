@@ -13,11 +13,14 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+from storage.personal_data import PERSONAL_SLOTS
+from storage.text import printable
+from webapp.staff import inputs
 from webapp.staff import tables as t
 from webapp.staff.db import audit, has_table, now, sender_hash
-from webapp.staff.masking import PERSONAL_SLOTS, Masker, masker_for
+from webapp.staff.masking import Masker, masker_for
 from webapp.staff.summary import (EMERGENCY_ACTIONS, EMERGENCY_INTENTS, FALLBACK_ACTIONS,
-                                  FALLBACK_INTENTS, forget_staff_data, parse_event, user_intent)
+                                  FALLBACK_INTENTS, forget_staff_data, parse_event, user_intent, valid_ts)
 
 TRI_STATE = ("", "yes", "no")
 TAG_RE = re.compile(r"^[\w][\w \-]{0,49}$", re.UNICODE)
@@ -25,6 +28,10 @@ MAX_QUERY = 200
 MAX_NOTE = 5000
 MAX_EXAMPLE = 1000
 TRANSCRIPT_PAGE = 300
+# Characters of one message a transcript page shows (printable(text, limit) cuts); the page
+# says when it shows less, and the exports hold all of it. Masked first, then cut, so that
+# a cut cannot split a name or an address into parts the patterns no longer recognise.
+MAX_SHOWN = 20_000
 
 
 class InputError(ValueError):
@@ -32,12 +39,14 @@ class InputError(ValueError):
 
 
 def fmt_ts(ts: Optional[float]) -> str:
+    ts = valid_ts(ts)
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def iso_ts(ts: Optional[float]) -> str:
+    ts = valid_ts(ts)
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
@@ -84,23 +93,12 @@ class ListFilters:
         return bool(set(self.params(page=1)))
 
 
-def _date(value: str, label: str, errors: List[str]) -> Optional[date]:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        errors.append(f"{label} is not a date (YYYY-MM-DD); it was ignored.")
-        return None
-
-
 def parse_filters(args) -> ListFilters:
     """Filters from query parameters; anything malformed is dropped with a message."""
     errors: List[str] = []
 
     def get(name: str, limit: int = 100) -> str:
-        value = args.get(name) or ""
-        return value.strip()[:limit] if isinstance(value, str) else ""
+        return inputs.text(args.get(name), limit)
 
     tri = {}
     for name in ("fallback", "low_confidence", "emergency", "request", "reviewed"):
@@ -113,8 +111,8 @@ def parse_filters(args) -> ListFilters:
         page = max(1, min(int(get("page") or "1"), 1_000_000))
     except ValueError:
         page = 1
-    date_from = _date(get("from"), "From", errors)
-    date_to = _date(get("to"), "To", errors)
+    date_from = inputs.day(get("from"), "From", errors)
+    date_to = inputs.day(get("to"), "To", errors)
     return ListFilters(date_from=date_from, date_to=date_to, channel=get("channel", 64),
                        tag=get("tag", 50).lower(), q=get("q", MAX_QUERY), page=page,
                        errors=tuple(errors), **tri)
@@ -235,7 +233,7 @@ def requests_of(conn, sender_ids: Sequence[str]) -> list:
 
 
 def personal_slot_values(conn, sender_ids: Sequence[str]) -> Dict[str, Dict[str, List[str]]]:
-    """Values of personal slots (full_name, email, phone, ...) set in these conversations."""
+    """Values of the personal slots (storage.personal_data) set in these conversations."""
     found: Dict[str, Dict[str, List[str]]] = {}
     if not sender_ids:
         return found
@@ -279,9 +277,13 @@ def annotate(text: str, entities: list) -> str:
 
 
 def _mask_annotation(annotated: str, mask: Masker) -> str:
-    # mask the visible words but leave "(entity)" names alone
-    parts = re.split(r"(\]\([^)]*\))", annotated)
+    # mask the visible words but leave "(entity)" names alone (bounded: linear time)
+    parts = re.split(r"(\]\([^)]{0,300}\))", annotated)
     return "".join(p if i % 2 else mask(p) for i, p in enumerate(parts))
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else []  # stored JSON may hold anything
 
 
 def _describe_other(kind: str, event: dict) -> str:
@@ -323,18 +325,23 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
             name, conf = user_intent(event, row.intent_name)
             text = event.get("text") if isinstance(event.get("text"), str) else ""
             parse = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
-            entities = [x for x in parse.get("entities") or [] if isinstance(x, dict)]
+            entities = [x for x in _as_list(parse.get("entities")) if isinstance(x, dict)]
             flag = flags.get(row.id)
             fix = fixes.get(row.id)
+            shown = mask(text)
             item.update(
-                text=mask(text), intent=name or "", confidence=conf,
+                text=printable(shown, MAX_SHOWN), length=len(text) if len(shown) > MAX_SHOWN else 0,
+                intent=name or "", confidence=conf,
                 low=conf is not None and conf < low_confidence,
                 fallback=bool(flag.fallback) if flag else name in FALLBACK_INTENTS,
                 emergency=bool(flag.emergency) if flag else name in EMERGENCY_INTENTS,
-                entities=[{"entity": str(x.get("entity")), "value": mask.entity(str(x.get("entity")), x.get("value")),
-                           "extractor": str(x.get("extractor") or "")} for x in entities],
+                entities=[{"entity": printable(str(x.get("entity")), 200),
+                           "value": printable(mask.entity(str(x.get("entity")), x.get("value")), 1000),
+                           "extractor": printable(str(x.get("extractor") or ""), 200)} for x in entities[:100]],
                 channel=str(event.get("input_channel") or ""),
-                annotated=_mask_annotation(annotate(text, entities), mask),
+                # too long to be saved as a correction anyway: its start, to shorten by hand
+                annotated=_mask_annotation(annotate(text, entities), mask) if len(text) <= MAX_EXAMPLE
+                else shown[:MAX_EXAMPLE],
                 correction=None if fix is None else {
                     "intent": fix.intent, "text": fix.text, "author": fix.author,
                     "annotated": annotate(fix.text, json.loads(fix.entities or "[]")),
@@ -342,9 +349,11 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
             )
         elif row.type_name == "bot":
             data = event.get("data") if isinstance(event.get("data"), dict) else {}
-            buttons = [b.get("title") for b in data.get("buttons") or [] if isinstance(b, dict)]
-            item.update(text=mask(event.get("text") if isinstance(event.get("text"), str) else ""),
-                        buttons=[mask(str(b)) for b in buttons if b])
+            buttons = [b.get("title") for b in _as_list(data.get("buttons")) if isinstance(b, dict)]
+            raw = event.get("text") if isinstance(event.get("text"), str) else ""
+            shown = mask(raw)
+            item.update(text=printable(shown, MAX_SHOWN), length=len(raw) if len(shown) > MAX_SHOWN else 0,
+                        buttons=[printable(mask(str(b)), 1000) for b in buttons[:100] if b])
         elif row.type_name == "action":
             item.update(name=row.action_name or str(event.get("name") or ""),
                         policy=str(event.get("policy") or ""),
@@ -353,9 +362,9 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
                         emergency=row.action_name in EMERGENCY_ACTIONS)
         elif row.type_name == "slot":
             name = str(event.get("name") or row.action_name or "")
-            item.update(name=name, value=mask.slot(name, event.get("value")))
+            item.update(name=printable(name, 200), value=printable(mask.slot(name, event.get("value")), MAX_SHOWN))
         else:
-            item.update(summary=_describe_other(row.type_name, event))
+            item.update(summary=printable(_describe_other(row.type_name, event), 1000))
         items.append(item)
     review = conn.execute(sa.select(t.reviews).where(t.reviews.c.conversation_id == sender)).first()
     tags = [r.tag for r in conn.execute(sa.select(t.tags.c.tag).where(t.tags.c.conversation_id == sender)
@@ -536,7 +545,7 @@ def _export_events(conn, senders: List[str], reveal: bool):
                             intent=name or "", confidence="" if conf is None else round(conf, 4),
                             entities=[{"entity": str(x.get("entity")),
                                        "value": mask.entity(str(x.get("entity")), x.get("value"))}
-                                      for x in parse.get("entities") or [] if isinstance(x, dict)])
+                                      for x in _as_list(parse.get("entities")) if isinstance(x, dict)])
             elif row.type_name == "bot":
                 item["text"] = mask(event.get("text") if isinstance(event.get("text"), str) else "")
             elif row.type_name == "action":
@@ -560,6 +569,7 @@ def _review_info(conn, senders: List[str]) -> Tuple[dict, dict]:
 def _safe_cell(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if isinstance(
         value, (list, dict)) else str(value)
+    text = printable(text)  # csv cannot write NUL; ids and names come from the database as they are
     # a cell starting like a formula would run in a spreadsheet
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

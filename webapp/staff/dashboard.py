@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 import sqlalchemy as sa
 
-from webapp.staff import charts
+from webapp.staff import charts, inputs
 from webapp.staff import tables as t
 from webapp.staff.conversations import personal_slot_values, requests_of
 from webapp.staff.db import has_table
@@ -23,14 +23,7 @@ def parse_range(args, today: Optional[date] = None):
     errors: List[str] = []
 
     def day(name: str) -> Optional[date]:
-        raw = (args.get(name) or "").strip()[:10]
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors.append(f"{name} is not a date (YYYY-MM-DD); it was ignored.")
-            return None
+        return inputs.day(args.get(name), name, errors)
 
     last = day("to") or today
     first = day("from") or last - timedelta(days=29)

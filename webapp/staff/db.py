@@ -67,8 +67,9 @@ def aware(value: Optional[datetime]) -> Optional[datetime]:
 
 
 def sender_hash(sender_id: str) -> str:
-    """As deletion_records.conversation_hash: sha256 of the sender id, hex."""
-    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
+    """As deletion_records.conversation_hash: sha256 of the sender id, hex. (surrogatepass:
+    the same bytes for every id a database can hold, and no exception for any other str)"""
+    return hashlib.sha256(sender_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def has_table(connection, name: str) -> bool:

@@ -10,10 +10,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from storage.personal_data import PERSONAL_REQUEST_FIELDS
+from storage.text import printable
 from webapp.staff import tables as t
 from webapp.staff.conversations import InputError, personal_slot_values
 from webapp.staff.db import audit, has_table, now
-from webapp.staff.masking import Masker, masker_for
+from webapp.staff.masking import HIDDEN_TOKEN, Masker, masker_for
 
 MAX_NOTE = 5000
 
@@ -63,14 +65,19 @@ def get_request(conn, request_id: int, reveal: bool) -> Optional[dict]:
     if has_table(conn, "request_notes"):
         notes = conn.execute(sa.select(t.request_notes).where(t.request_notes.c.request_id == request_id)
                              .order_by(t.request_notes.c.id)).all()
-    hidden = "‹hidden›"
+
+    def show(field: str) -> str:
+        # a declared personal field is hidden whole unless revealed; any other is masked
+        value = getattr(row, field, None)
+        if not value:
+            return ""
+        if field in PERSONAL_REQUEST_FIELDS:
+            return printable(value) if reveal else HIDDEN_TOKEN
+        return mask(value)
+
     return {
         "row": row,
-        "full_name": (row.full_name if reveal else hidden) if row.full_name else "",
-        "email": (row.email if reveal else hidden) if row.email else "",
-        "phone": (row.phone if reveal else hidden) if row.phone else "",
-        "preferred_time_text": mask(row.preferred_time_text) if row.preferred_time_text else "",
-        "note": mask(row.note) if row.note else "",
+        **{field: show(field) for field in ("full_name", "email", "phone", "note", "preferred_time_text")},
         "notes": [{"author": n.author, "body": mask(n.body), "at": n.created_at} for n in notes],
         "last_notify_error": row.last_notify_error or "",
     }

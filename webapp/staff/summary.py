@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import threading
 from collections import namedtuple
 from datetime import datetime, timezone
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from storage.text import printable
 from webapp.staff import tables as t
 from webapp.staff.db import has_table, now, sender_hash
 
@@ -42,26 +45,77 @@ MAX_TEXT = 5000
 EventRow = namedtuple("EventRow", "id sender_id type_name timestamp intent_name action_name data")
 
 
+# Any float a timestamp column holds must not stop a refresh: out of this range
+# datetime cannot show it (and NaN/inf are no time at all).
+MIN_TS, MAX_TS = -62135596800.0, 253402300799.0  # 0001-01-01 .. 9999-12-31 23:59:59 UTC
+# Escapes json.dumps writes for what storage.text.printable replaces: controls
+# (\u0000-\u001f, \u007f-\u009f, \b, \f) and surrogates (\ud800-\udfff).
+_UNSAFE_JSON = re.compile(r"\\(?:u(?:00[0189][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2})|[bf])")
+
+
+def valid_ts(ts) -> Optional[float]:
+    if isinstance(ts, (int, float)) and not isinstance(ts, bool) and MIN_TS <= ts <= MAX_TS:
+        return float(ts)
+    return None  # NaN fails both comparisons
+
+
 def day_of(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+    ts = valid_ts(ts)
+    return datetime.fromtimestamp(ts if ts is not None else 0.0, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
 def parse_event(data: Optional[str]) -> dict:
+    """The JSON of an event row; ``{}`` if it is not an object. Its strings are made
+    printable (storage.text): rows may hold lone surrogates, NUL and control characters
+    as escapes, which would break rendering, UTF-8 encoding and PostgreSQL columns."""
     try:
         value = json.loads(data or "{}")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested too deep
         return {}
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    if isinstance(data, str) and (_UNSAFE_JSON.search(data) or printable(data) != data):
+        value = _printable_tree(value)
+    return value
+
+
+def _printable_tree(root: dict) -> dict:
+    """Every string (keys too) of a parsed JSON value made printable; iterative, so
+    depth is no limit. Only rows that hold such escapes pay for it."""
+    fix = lambda v: printable(v) if isinstance(v, str) else v  # noqa: E731
+    out: dict = {}
+    stack = [(root, out)]
+    while stack:
+        source, target = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            if isinstance(item, (dict, list)):
+                item_copy: Any = {} if isinstance(item, dict) else [None] * len(item)
+                stack.append((item, item_copy))
+                item = item_copy
+            else:
+                item = fix(item)
+            if isinstance(target, dict):
+                target[fix(key)] = item
+            else:
+                target[key] = item
+    return out
 
 
 def user_intent(event: dict, fallback_name: Optional[str]) -> Tuple[Optional[str], Optional[float]]:
     parse = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
     intent = parse.get("intent") if isinstance(parse.get("intent"), dict) else {}
-    name = intent.get("name") or fallback_name
+    name = intent.get("name")
+    if not (isinstance(name, str) and name):
+        name = printable(fallback_name) if isinstance(fallback_name, str) else None
     confidence = intent.get("confidence")
     if not isinstance(confidence, (int, float)) or isinstance(confidence, bool):
-        confidence = None
-    return name, (float(confidence) if confidence is not None else None)
+        return name, None
+    try:
+        confidence = float(confidence)  # a JSON integer may be too large for a float
+    except OverflowError:
+        return name, None
+    return name, (confidence if math.isfinite(confidence) else None)
 
 
 def summarize(sender_id: str, rows: Sequence) -> Tuple[dict, List[dict]]:
@@ -74,7 +128,8 @@ def summarize(sender_id: str, rows: Sequence) -> Tuple[dict, List[dict]]:
     last_user: Optional[dict] = None
     first_ts = last_ts = None
     for row in rows:
-        ts = row.timestamp if row.timestamp is not None else (last_ts or 0.0)
+        ts = valid_ts(row.timestamp)
+        ts = ts if ts is not None else (last_ts or 0.0)
         first_ts = ts if first_ts is None else min(first_ts, ts)
         last_ts = ts if last_ts is None else max(last_ts, ts)
         if row.type_name == "user":
@@ -83,7 +138,7 @@ def summarize(sender_id: str, rows: Sequence) -> Tuple[dict, List[dict]]:
             name, conf = user_intent(event, row.intent_name)
             text = event.get("text") if isinstance(event.get("text"), str) else ""
             if channel is None and isinstance(event.get("input_channel"), str) and event["input_channel"]:
-                channel = event["input_channel"][:64]
+                channel = event["input_channel"][:64]  # printable: parse_event
             if conf is not None:
                 min_conf = conf if min_conf is None else min(min_conf, conf)
             last_user = {

@@ -7,7 +7,6 @@ every POST before a handler runs.
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import secrets
@@ -18,14 +17,16 @@ import sqlalchemy as sa
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from storage.text import printable
 from webapp.settings import WebSettings
-from webapp.staff import accounts, dashboard, queue
+from webapp.staff import accounts, dashboard, inputs, queue
 from webapp.staff import conversations as convs
 from webapp.staff import tables as t
 from webapp.staff.accounts import AccountError
-from webapp.staff.console import HERE, Console
+from webapp.staff.console import Console
 from webapp.staff.conversations import InputError
 from webapp.staff.db import audit, now, run_sync
+from webapp.staff.files import static
 
 COOKIE = "staff_session"
 LOGIN_COOKIE = "staff_login_csrf"
@@ -70,8 +71,11 @@ def _form(request: Request):
 
 
 def _field(request: Request, name: str, limit: int = 10_000) -> str:
-    value = _form(request).get(name)
-    return value[:limit] if isinstance(value, str) else ""
+    return inputs.field(_form(request), name, limit)
+
+
+def _arg(request: Request, name: str, limit: int = 100) -> str:
+    return inputs.arg(request.args, name, limit)
 
 
 def _int(value: Any, default: int = 1) -> int:
@@ -117,7 +121,8 @@ def _page(request: Request, template: str, status: int = 200, nav: str = "",
     html = _console(request).render(
         template, user=getattr(request.ctx, "user", None), csrf=getattr(request.ctx, "csrf", ""),
         nav=nav, notices=[NOTICES[c] for c in codes or [] if c in NOTICES], errors=list(errors), **context)
-    return response.html(html, status=status)
+    # the last guard: whatever stored text reached the page, it encodes as UTF-8
+    return response.html(printable(html), status=status)
 
 
 def _error(request: Request, status: int, heading: str, message: str, back: str = "") -> HTTPResponse:
@@ -129,7 +134,7 @@ def _forbidden(request: Request) -> HTTPResponse:
 
 
 def _download(body: str, filename: str, content_type: str) -> HTTPResponse:
-    return response.raw(body.encode("utf-8"), content_type=content_type,
+    return response.raw(printable(body).encode("utf-8"), content_type=content_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -174,9 +179,11 @@ async def guard(request: Request) -> Optional[HTTPResponse]:
     request.ctx.csrf = session.csrf_token
     if request.method not in ("GET", "HEAD"):
         sent = _field(request, "csrf_token", 200)
-        if not sent or not hmac.compare_digest(sent, session.csrf_token):
+        if not sent or not inputs.same_token(sent, session.csrf_token):
             return _error(request, 403, "Form expired",
                           "The form's security token did not match. Reload the page and try again.")
+    if not all(inputs.valid_id(v) for v in (request.match_info or {}).values() if isinstance(v, int)):
+        return _error(request, 404, "Not found", "There is no such page.")
     return None
 
 
@@ -209,7 +216,7 @@ def _login_page(request: Request, status: int, errors=(), username: str = "",
     login_csrf = request.cookies.get(LOGIN_COOKIE) or ""
     if not TOKEN_RE.match(login_csrf):
         login_csrf = secrets.token_urlsafe(32)
-    nxt = _safe_next(request.args.get("next") if request.method == "GET" else _field(request, "next", 2000))
+    nxt = _safe_next(_arg(request, "next", 2000) if request.method == "GET" else _field(request, "next", 2000))
     resp = _page(request, "login.html", status=status, errors=errors, login_csrf=login_csrf,
                  next=nxt, username=username)
     _set_cookie(resp, console.settings, LOGIN_COOKIE, login_csrf)
@@ -222,7 +229,7 @@ async def login_submit(request: Request) -> HTTPResponse:
     console = _console(request)
     cookie = request.cookies.get(LOGIN_COOKIE) or ""
     sent = _field(request, "csrf_token", 200)
-    if not (cookie and sent and hmac.compare_digest(cookie, sent)):
+    if not (cookie and sent and inputs.same_token(cookie, sent)):
         return _login_page(request, 403, ["The login form expired. Please try again."])
     username = _field(request, "username", 200)
     password = _field(request, "password", accounts.MAX_PASSWORD_LENGTH + 1)
@@ -461,9 +468,7 @@ async def corrections_export(request: Request) -> HTTPResponse:
 
 async def requests_page(request: Request) -> HTTPResponse:
     console = _console(request)
-    status = request.args.get("status") or ""
-    kind = request.args.get("kind") or ""
-    assigned = (request.args.get("assigned") or "")[:100]
+    status, kind, assigned = _arg(request, "status"), _arg(request, "kind"), _arg(request, "assigned")
     errors = []
     if status and status not in t.REQUEST_STATUSES:
         errors.append("Unknown status; it was ignored.")
@@ -604,7 +609,7 @@ async def user_update(request: Request, user_id: int) -> HTTPResponse:
 async def audit_page(request: Request) -> HTTPResponse:
     if not request.ctx.user.is_admin:
         return _forbidden(request)
-    action = (request.args.get("action") or "")[:40]
+    action = _arg(request, "action", 40)
     page = _int(request.args.get("page"))
 
     def load(conn):
@@ -686,8 +691,8 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
         ("/audit", audit_page, ["GET"]),
         ("/account", account_page, ["GET"]),
         ("/account/password", account_password, ["POST"]),
+        ("/static/<name>", static, ["GET"]),
     ]
     for uri, handler, methods in routes:
         bp.add_route(handler, uri, methods=methods, name=handler.__name__)
-    bp.static("/static", str(HERE / "static"), name="static")
     return bp

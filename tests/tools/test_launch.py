@@ -346,8 +346,17 @@ def test_a_service_that_keeps_failing_at_start_stops_the_launcher(model_path, tm
         web = launcher.service_pids()["web"]
         kill_group(web)
         # Take the web app's port before its restart (1 s later), so every restart fails to bind.
+        # The killed process's socket closes a moment after the signal: retry until it has.
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        blocker.bind(("127.0.0.1", launcher.ports["web"]))
+        deadline = time.monotonic() + 0.9
+        while True:
+            try:
+                blocker.bind(("127.0.0.1", launcher.ports["web"]))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
         blocker.listen()
         # Restarts after 1 + 2 + 4 + 8 + 16 s, each failing within a few seconds.
         code = launcher.proc.wait(timeout=80)

@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from typing import Any, Callable, Dict, List, Text, TypeVar
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -14,13 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import PatientAction
 from actions.settings import Settings
-
-T = TypeVar("T")
-
-
-async def in_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run blocking work (the database) off the action server's event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(func, *args))
 
 
 class FlowAction(PatientAction):

@@ -16,10 +16,11 @@ from rasa_sdk.events import ActiveLoop, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import notify, resources, storage
+from actions import notify, resources, store
 from actions.booking.slots import EMAIL, FORM, NAME, PHONE, clear_booking
-from actions.flow import FlowAction, channel_of, in_thread, utter_clinic_phone
-from actions.storage import NewRequest, StorageError
+from actions.flow import FlowAction, channel_of, utter_clinic_phone
+from storage.engine import run_sync
+from storage.requests import NewRequest, StorageError, StoredRequest, idempotency_key
 from actions.tracker_reading import latest_user_event
 
 logger = logging.getLogger(__name__)
@@ -35,17 +36,17 @@ class ActionRequestHandoff(FlowAction, Action):
     def name(self) -> Text:
         return "action_request_handoff"
 
-    def _store(self, tracker: Tracker) -> storage.StoredRequest:
-        store = storage.current()
-        existing = store.open_request(tracker.sender_id, "handoff")
+    def _store(self, tracker: Tracker) -> StoredRequest:
+        requests = store.current()
+        existing = requests.open_request(tracker.sender_id, "handoff")
         if existing:
             return existing
-        return store.submit(NewRequest(
+        return requests.submit(NewRequest(
             kind="handoff",
             conversation_id=tracker.sender_id,
             channel=channel_of(tracker),
-            idempotency_key=storage.idempotency_key("handoff", tracker.sender_id,
-                                                    latest_message_stamp(tracker)),
+            idempotency_key=idempotency_key("handoff", tracker.sender_id,
+                                            latest_message_stamp(tracker)),
             # what the patient already gave in this conversation, if anything
             full_name=tracker.get_slot(NAME), email=tracker.get_slot(EMAIL),
             phone=tracker.get_slot(PHONE),
@@ -59,7 +60,7 @@ class ActionRequestHandoff(FlowAction, Action):
             dispatcher.utter_message(response="utter_handoff_stopped_booking")
             events = clear_booking() + [ActiveLoop(None)]
         try:
-            stored = await in_thread(self._store, tracker)
+            stored = await run_sync(self._store, tracker)
         except (SQLAlchemyError, StorageError, ValueError, OSError) as exc:
             logger.error("Could not store a hand-off request: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_handoff_failed")

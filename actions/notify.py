@@ -29,15 +29,12 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set
 from urllib.parse import quote
 
 from actions.settings import Settings
-from actions.storage import RequestStore, StoredRequest, utcnow
+from storage.requests import RequestStore, StoredRequest
+from storage.tables import KIND_LABELS
+from storage.time import utcnow
 
 logger = logging.getLogger(__name__)
 
-KIND_LABELS = {
-    "appointment": "appointment request",
-    "second_opinion": "request for a second opinion",
-    "handoff": "request to talk to a person",
-}
 DEFAULT_FROM = "assistant@localhost"
 
 
@@ -200,9 +197,9 @@ def current() -> Notifier:
     """The configured notifier; outside the server, one built from the environment."""
     global _current
     if _current is None:
-        from actions import resources, storage
+        from actions import resources, store
 
         loaded = resources.current()
         specialists = [i.title for i in loaded.guide.section("specialists").items]
-        _current = Notifier(loaded.settings, storage.current(), specialists)
+        _current = Notifier(loaded.settings, store.current(), specialists)
     return _current

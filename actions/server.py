@@ -15,9 +15,11 @@ import logging
 import sys
 import time
 
-from actions import http_guard, notify, resources, storage
+from actions import http_guard, notify, resources, store as action_store
 from guide.parsing import KnowledgeFileError
 from actions.settings import SettingsError
+from storage.forgetting import run_due_purges
+from storage.requests import RequestStore
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +27,13 @@ PURGE_POLL_SECONDS = 1.0
 NOTIFY_RETRY_POLL_SECONDS = 30.0
 
 
-async def background_loop(store: storage.RequestStore, notifier: notify.Notifier) -> None:
+async def background_loop(store: RequestStore, notifier: notify.Notifier) -> None:
     """Purges and notification retries, off the event loop; a failure is logged, never fatal."""
-    from actions import privacy
-
     loop = asyncio.get_running_loop()
     next_retry = time.monotonic()
     while True:
         try:
-            await loop.run_in_executor(None, privacy.run_due_purges, store)
+            await loop.run_in_executor(None, run_due_purges, store)
             if time.monotonic() >= next_retry:
                 next_retry = time.monotonic() + NOTIFY_RETRY_POLL_SECONDS
                 await loop.run_in_executor(None, notifier.retry_due)
@@ -59,14 +59,14 @@ def main() -> int:
         sum(len(s.items) for s in guide.sections.values()),
     )
     settings = loaded.settings
-    store = storage.RequestStore(settings.database_url)
+    store = RequestStore(settings.database_url)
     try:
         store.migrate()
     except Exception as exc:  # noqa: BLE001 - any database or migration error stops the start
         print(f"Action server not started: cannot prepare the request tables "
               f"({type(exc).__name__}: {exc})", file=sys.stderr)
         return 2
-    storage.configure(store)
+    action_store.configure(store)
     specialists = [i.title for i in guide.section("specialists").items]
     notifier = notify.configure(notify.Notifier(settings, store, specialists))
     logger.info("Request store ready (%s); staff notifications: %s", store.dialect,

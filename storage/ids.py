@@ -22,6 +22,14 @@ def widget_session_id(token: str) -> str:
     return hashlib.sha256(b"clinic-widget-session:" + token.encode("ascii")).hexdigest()
 
 
+def conversation_hash(sender_id: str) -> str:
+    """What may be kept of a conversation id where the id itself may not: its sha256, hex
+    (``deletion_records.conversation_hash``, ``staff_conversations.sender_hash``).
+    surrogatepass: the same bytes for every id a database can hold, and no exception
+    for any other str."""
+    return hashlib.sha256(sender_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def log_ref(sender_id: str) -> str:
     """A short, non-reversible reference to a conversation for log lines (never the id itself)."""
-    return hashlib.sha256(sender_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return conversation_hash(sender_id)[:12]

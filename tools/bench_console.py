@@ -112,7 +112,7 @@ def event_rows(sender: str, events) -> Iterator[Dict]:
 
 def create_request_tables(url: str) -> None:
     """The action server's request tables, made by its own migrations."""
-    from actions.storage import RequestStore
+    from storage.requests import RequestStore
 
     store = RequestStore(url)
     try:
@@ -135,7 +135,7 @@ def seed(url: str, conversations: int, events: int, seed_value: int = 7) -> Tupl
 
     from webapp.staff import tables as t
     from webapp.staff.accounts import create_user
-    from webapp.staff.db import create_engine, migrate
+    from storage.engine import create_engine, migrate
 
     store = SQLTrackerStore(host=url)  # creates Rasa's events table and index
     store.engine.dispose()
@@ -168,7 +168,7 @@ def seed(url: str, conversations: int, events: int, seed_value: int = 7) -> Tupl
             conn.execute(t.events.insert(), batch)
         for req in requests:
             conn.execute(t.requests.insert().values(**req))
-    migrate(engine)
+    migrate(engine, "staff")
     with engine.begin() as conn:
         create_user(conn, "bench", PASSWORD, "admin", actor="bench")
     engine.dispose()

@@ -39,7 +39,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from webapp.settings import WebSettings
     from webapp.staff.accounts import AccountError, check_password, check_username, create_user
-    from webapp.staff.db import create_engine, migrate
+    from storage.engine import create_engine, migrate
 
     try:
         name = check_username(args.name)
@@ -50,7 +50,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     settings = WebSettings.from_env()
     engine = create_engine(settings.database_url)
     try:
-        migrate(engine)
+        migrate(engine, "staff")
         with engine.begin() as conn:
             done = create_user(conn, name, password, args.role, actor="cli", reset=args.reset)
     except AccountError as exc:

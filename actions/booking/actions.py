@@ -13,16 +13,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import notify, resources, storage
+from actions import notify, resources, store
 from actions.base import PatientAction, latest_entities, latest_intent
 from actions.booking.clinic_time import clinic_zone
 from actions.booking.slots import (CONFIRMED, CONTACT, EMAIL, FIELDS, FORM, KIND, KIND_BY_INTENT,
-                                   KIND_LABELS, NAME, NONCE, NOT_SURE, NOTE, PHONE, SPECIALIST, TIME,
+                                   NAME, NONCE, NOT_SURE, NOTE, PHONE, SPECIALIST, TIME,
                                    TIME_TEXT, clear_booking)
 from actions.booking.specialists import specialist_from_context, specialist_from_entities
 from actions.booking.times import describe_time, time_from_slot
-from actions.flow import FlowAction, channel_of, in_thread, utter_clinic_phone
-from actions.storage import NewRequest, StorageError
+from actions.flow import FlowAction, channel_of, utter_clinic_phone
+from storage.engine import run_sync
+from storage.requests import NewRequest, StorageError, idempotency_key
+from storage.tables import KIND_LABELS
 from actions.tracker_reading import answers_latest_message, changed_by_message, slot_before_message
 
 logger = logging.getLogger(__name__)
@@ -112,7 +114,7 @@ class ActionSubmitBooking(FlowAction, Action):
                 kind=tracker.get_slot(KIND) or "appointment",
                 conversation_id=tracker.sender_id,
                 channel=channel_of(tracker),
-                idempotency_key=storage.idempotency_key("booking", tracker.sender_id, tracker.get_slot(NONCE)),
+                idempotency_key=idempotency_key("booking", tracker.sender_id, tracker.get_slot(NONCE)),
                 specialist=tracker.get_slot(SPECIALIST),
                 full_name=tracker.get_slot(NAME),
                 email=tracker.get_slot(EMAIL),
@@ -121,7 +123,7 @@ class ActionSubmitBooking(FlowAction, Action):
                 preferred_time=when,
                 note=tracker.get_slot(NOTE) or None,
             )
-            stored = await in_thread(storage.current().submit, new)
+            stored = await run_sync(store.current().submit, new)
         except (SQLAlchemyError, StorageError, ValueError, OSError) as exc:
             logger.error("Could not store a booking request: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_booking_failed")

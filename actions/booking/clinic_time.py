@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from actions.booking.times import TimeAnswer, date_order, parse_preferred_time
 from actions.settings import Settings
-from actions.storage import utcnow
+from storage.time import utcnow
 
 
 def clinic_zone(settings: Settings) -> ZoneInfo:

@@ -25,7 +25,6 @@ ALL_SLOTS = REQUIRED + [EMAIL, PHONE, TIME, NONCE]
 FIELDS = [slot for slot in REQUIRED if slot != CONFIRMED]
 
 KIND_BY_INTENT = {"request_appointment": "appointment", "request_second_opinion": "second_opinion"}
-KIND_LABELS = {"appointment": "appointment request", "second_opinion": "request for a second opinion"}
 NOT_SURE = "Not sure"
 
 

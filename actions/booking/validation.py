@@ -21,11 +21,12 @@ from actions.booking.clinic_time import read_preferred_time
 from actions.booking.message import plan_message, should_leave_form
 from actions.booking.parsing import (MAX_NOTE, contact_display, parse_contact, parse_kind, parse_name,
                                      parse_note, single_line)
-from actions.booking.slots import (CONFIRMED, CONTACT, EMAIL, FORM, KIND, KIND_LABELS, NAME, NOT_SURE,
+from actions.booking.slots import (CONFIRMED, CONTACT, EMAIL, FORM, KIND, KIND_BY_INTENT, NAME, NOT_SURE,
                                    NOTE, PHONE, SPECIALIST, TIME, TIME_TEXT)
 from actions.booking.specialists import parse_specialist, specialist_titles
 from actions.booking.times import tidy_time_text, time_slot_value
 from actions.tracker_reading import answers_latest_message, slot_before_message
+from storage.tables import KIND_LABELS
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -88,7 +89,7 @@ class ValidateBookingForm(FormValidationAction):
 
     # ---- validation
     def validate_booking_kind(self, value, dispatcher, tracker, domain):
-        if value in KIND_LABELS:
+        if value in KIND_BY_INTENT.values():
             return {KIND: value}
         kind = parse_kind(single_line(value), latest_intent(tracker))
         if kind is None:

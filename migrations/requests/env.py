@@ -1,6 +1,6 @@
 """Alembic environment of the request tables (version table alembic_version_requests).
 
-The action server runs it through actions.storage.RequestStore.migrate() on start,
+The action server runs it through storage.requests.RequestStore.migrate() on start,
 which passes its connection in ``config.attributes["connection"]``. From the command
 line (``alembic -c migrations/requests/alembic.ini revision -m "..."`` to start a new
 revision, ``... upgrade head`` to apply) it connects to DATABASE_URL.

@@ -1,6 +1,6 @@
 """Alembic environment of the staff console's tables (version table alembic_version_staff).
 
-Run by webapp.staff.db.migrate() on start, which passes the connection in
+Run by storage.engine.migrate(engine, "staff") on start, which passes the connection in
 ``config.attributes["connection"]``.
 """
 
@@ -10,7 +10,7 @@ VERSION_TABLE = "alembic_version_staff"
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run the staff migrations through webapp.staff.db.migrate()")
+    raise RuntimeError("run the staff migrations through storage.engine.migrate(engine, 'staff')")
 
 context.configure(
     connection=connection,

@@ -6,11 +6,12 @@ import pytest
 from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import notify, resources, storage
+from actions import notify, resources, store as action_store
 from actions.booking.slots import clear_booking
 from actions.handoff import ActionRequestHandoff
 from actions.settings import Settings
-from actions.storage import RequestStore
+from storage import tables
+from storage.requests import RequestStore
 from tests.actions.booking.test_flow import FILLED, tracker, utter
 from tests.actions.test_notify import FakeWebhook
 
@@ -31,10 +32,10 @@ def clinic(tmp_path, webhook):
     resources.load(settings)
     store = RequestStore(settings.database_url)
     store.migrate()
-    storage.configure(store)
+    action_store.configure(store)
     notify.configure(notify.Notifier(settings, store, []))
     yield store
-    storage.configure(None)
+    action_store.configure(None)
     notify.configure(None)
     store.dispose()
 
@@ -71,7 +72,7 @@ def test_a_retried_call_for_the_same_message_stores_one_request(clinic):
     t = tracker("talk to a human", "request_human")
     run(t)
     with clinic.engine.begin() as conn:  # staff already closed it; Rasa retries the same call
-        conn.execute(storage.requests.update().values(status="closed"))
+        conn.execute(tables.requests.update().values(status="closed"))
     run(t)
     assert len(clinic.for_conversation("patient-1")) == 1
     run(tracker("talk to a human", "request_human", after=[{"event": "user", "text": "again", "timestamp": 2e9}]))
@@ -89,7 +90,7 @@ def test_during_a_booking_the_form_stops_and_known_details_go_along(clinic):
 
 
 def test_a_storage_failure_says_so(tmp_path):
-    storage.configure(RequestStore(f"sqlite:///{tmp_path / 'empty.db'}"))
+    action_store.configure(RequestStore(f"sqlite:///{tmp_path / 'empty.db'}"))
     messages, events = run(tracker("talk to a human", "request_human"))
     assert messages == [utter("utter_handoff_failed")]
     assert events == []

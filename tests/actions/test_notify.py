@@ -15,7 +15,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from actions.notify import Notifier
 from actions.settings import Settings
-from actions.storage import NewRequest, RequestStore, utcnow
+from storage.requests import NewRequest, RequestStore
+from storage.time import utcnow
 from tests.support import free_port
 
 SPECIALISTS = ["Nephrologist", "Cardiologist"]

@@ -12,12 +12,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk.events import Restarted as SdkRestarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import privacy, resources, storage
+from actions import privacy, resources, store as action_store
 from actions.privacy import ActionDeleteConversation, ValidateDataDeletionForm
 from actions.settings import Settings
-from actions.storage import NewRequest, RequestStore
+from storage.ids import conversation_hash
+from storage.time import utcnow
+from storage.forgetting import PURGE_PASSES, run_due_purges
+from storage.requests import NewRequest, RequestStore
 from tests.actions.booking.test_flow import DOMAIN, tracker, utter
-from tests.actions.test_storage_support import database_url, postgres_admin, store  # noqa: F401
+from tests.storage.support import database_url, postgres_admin, store  # noqa: F401
 
 
 def conversation(sender: str, *texts: str, at: float = None) -> DialogueStateTracker:
@@ -46,9 +49,9 @@ def rasa_store(database_url):  # noqa: F811
 @pytest.fixture(autouse=True)
 def configured(store):  # noqa: F811
     resources.load(Settings.from_env({}))
-    storage.configure(store)
+    action_store.configure(store)
     yield
-    storage.configure(None)
+    action_store.configure(None)
 
 
 def validate(t):
@@ -107,8 +110,8 @@ def test_forget_me_deletes_requests_and_events_even_if_rasa_writes_them_back(sto
         turn.update(event)
     asyncio.run(rasa_store.save(turn))
     first = count_events(rasa_store, me)
-    assert privacy.run_due_purges(store, start) == 0  # not due yet
-    assert privacy.run_due_purges(store, start + timedelta(seconds=1)) == 1
+    assert run_due_purges(store, start) == 0  # not due yet
+    assert run_due_purges(store, start + timedelta(seconds=1)) == 1
     assert count_events(rasa_store, me) == 0
 
     # A slow or concurrent turn writes the old events back (Rasa appends past the rows
@@ -116,7 +119,7 @@ def test_forget_me_deletes_requests_and_events_even_if_rasa_writes_them_back(sto
     asyncio.run(rasa_store.save(turn))
     second = count_events(rasa_store, me)
     assert second == len(turn.events)
-    assert privacy.run_due_purges(store, start + timedelta(seconds=5)) == 1
+    assert run_due_purges(store, start + timedelta(seconds=5)) == 1
     assert count_events(rasa_store, me) == 0
     assert store.deletion_records() == []  # recorded only when finished
 
@@ -124,11 +127,11 @@ def test_forget_me_deletes_requests_and_events_even_if_rasa_writes_them_back(sto
     later = purge.cutoff + 60
     asyncio.run(rasa_store.save(conversation(me, "hello again", at=later)))
     fresh = count_events(rasa_store, me)
-    assert privacy.run_due_purges(store, start + timedelta(seconds=30)) == 1
+    assert run_due_purges(store, start + timedelta(seconds=30)) == 1
     assert count_events(rasa_store, me) == fresh > 0
     assert store.pending_purges() == []
     [record] = store.deletion_records()
-    assert record["conversation_hash"] == storage.conversation_hash(me)
+    assert record["conversation_hash"] == conversation_hash(me)
     assert (record["requested_via"], record["deleted_requests"]) == ("rest", 2)
     assert record["deleted_events"] == first + second
     assert record["created_at"] == start
@@ -140,13 +143,13 @@ def test_forget_me_deletes_requests_and_events_even_if_rasa_writes_them_back(sto
 
 
 def test_a_purge_is_finished_after_a_restart_and_without_a_tracker_table(store):  # noqa: F811
-    now = storage.utcnow()
+    now = utcnow()
     store.forget_conversation("gone", "telegram", now, now.timestamp() + 3, now)
     # a new process (e.g. after a crash) picks the queue up from the database
     restarted = RequestStore(str(store.engine.url.render_as_string(hide_password=False)))
     try:
-        for seconds in privacy.PURGE_PASSES:
-            assert privacy.run_due_purges(restarted, now + timedelta(seconds=seconds)) == 1
+        for seconds in PURGE_PASSES:
+            assert run_due_purges(restarted, now + timedelta(seconds=seconds)) == 1
     finally:
         restarted.dispose()
     [record] = store.deletion_records()
@@ -154,7 +157,7 @@ def test_a_purge_is_finished_after_a_restart_and_without_a_tracker_table(store):
 
 
 def test_a_pass_is_run_by_one_worker_only(store):  # noqa: F811
-    now = storage.utcnow()
+    now = utcnow()
     store.forget_conversation("gone", "rest", now, now.timestamp() + 3, now)
     [purge] = store.due_purges(now)
     assert store.purge_pass(purge, None)

@@ -51,7 +51,7 @@ def test_the_booking_forms_name_and_contacts_are_personal():
 
 
 def test_the_request_tables_personal_columns_are_declared():
-    from actions.storage import requests as requests_table
+    from storage.tables import requests as requests_table
 
     columns = {c.name for c in requests_table.columns}
     assert set(personal_data.PERSONAL_REQUEST_FIELDS) <= columns

@@ -130,7 +130,7 @@ def seeded(request, tmp_path):
 
 def create_request_tables(url: str) -> None:
     """The action server's request tables, made by its own migrations."""
-    from actions.storage import RequestStore
+    from storage.requests import RequestStore
 
     store = RequestStore(url)
     try:
@@ -313,11 +313,11 @@ class Client:
 
 def create_account(url: str, username: str, role: str, password: str = PASSWORD) -> None:
     from webapp.staff.accounts import create_user
-    from webapp.staff.db import create_engine, migrate
+    from storage.engine import create_engine, migrate
 
     engine = create_engine(url)
     try:
-        migrate(engine)
+        migrate(engine, "staff")
         with engine.begin() as conn:
             create_user(conn, username, password, role, actor="test")
     finally:
@@ -337,7 +337,7 @@ def client(settings):
 
 
 def engine_for(url: str):
-    from webapp.staff.db import create_engine
+    from storage.engine import create_engine
 
     return create_engine(url)
 

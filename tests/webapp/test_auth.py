@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.webapp.conftest import PASSWORD, Client, make_app, scalar, with_settings
 from webapp.staff import tables as t
-from webapp.staff.db import now
+from storage.time import utcnow as now
 
 PUBLIC = {"login_form", "login_submit", "static"}
 ADMIN_ONLY_GET = ["/staff/users", "/staff/audit"]

@@ -313,7 +313,7 @@ def test_summary_never_fails(events, sender):
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def events_db(request, tmp_path_factory):
     from tests.webapp.conftest import create_request_tables
-    from webapp.staff.db import create_engine, migrate
+    from storage.engine import create_engine, migrate
 
     if request.param == "sqlite":
         url, name = f"sqlite:///{tmp_path_factory.mktemp('fuzz-events') / 'events.db'}", None
@@ -323,7 +323,7 @@ def events_db(request, tmp_path_factory):
     engine = create_engine(url)
     try:
         create_request_tables(url)
-        migrate(engine)
+        migrate(engine, "staff")
         with engine.begin() as conn:
             t.events.create(conn, checkfirst=True)
         yield engine

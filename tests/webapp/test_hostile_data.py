@@ -162,7 +162,7 @@ def test_hostile_stored_text_never_breaks_a_page_or_the_start(settings, seeded):
 
 def test_summary_refresh_survives_hostile_rows(db_url):
     """The function under the start-up: a full rebuild over hostile rows."""
-    from webapp.staff.db import create_engine, migrate
+    from storage.engine import create_engine, migrate
     from webapp.staff.summary import Refresher
 
     from tests.webapp.conftest import save_conversations, session_start, turn
@@ -172,7 +172,7 @@ def test_summary_refresh_survives_hostile_rows(db_url):
     senders = seed_hostile_events_only(db_url)
     engine = create_engine(db_url)
     try:
-        migrate(engine)
+        migrate(engine, "staff")
         Refresher(engine).refresh()
         with engine.connect() as conn:
             rows = {r.sender_id: r for r in conn.execute(sa.select(t.conversations))}
@@ -195,12 +195,12 @@ def seed_hostile_events_only(url: str) -> dict:
 
 
 def test_hostile_timestamps_do_not_break_the_summaries(db_url):
-    from webapp.staff.db import create_engine, migrate
+    from storage.engine import create_engine, migrate
     from webapp.staff.summary import Refresher
 
     engine = create_engine(db_url)
     try:
-        migrate(engine)
+        migrate(engine, "staff")
         with engine.begin() as conn:
             t.events.create(conn, checkfirst=True)
             for i, ts in enumerate([1e300, -1e300, float("inf"), None, 0.0, 253402300800.0]):

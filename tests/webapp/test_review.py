@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from tests.webapp.conftest import day_ts, insert_request, save_conversations, scalar, session_start, turn
 from webapp.staff import tables as t
-from webapp.staff.db import now, sender_hash
+from storage.ids import conversation_hash
+from storage.time import utcnow as now
 
 
 def conv_id(url: str, sender: str) -> int:
@@ -212,19 +213,19 @@ def test_admin_deletes_a_conversation_like_forget_me(client, seeded):
     # the action server's loop runs the later passes and then records the deletion
     from datetime import timedelta
 
-    from actions import privacy
-    from actions.storage import RequestStore
+    from storage.forgetting import run_due_purges
+    from storage.requests import RequestStore
 
     store = RequestStore(seeded)
     try:
         assert [p.conversation_id for p in store.pending_purges()] == ["conv-booking"]
         for _ in range(2):
-            privacy.run_due_purges(store, now() + timedelta(minutes=5))
+            run_due_purges(store, now() + timedelta(minutes=5))
         assert store.pending_purges() == []
     finally:
         store.dispose()
     record = sa.create_engine(seeded).connect().execute(sa.select(t.deletion_records)).one()
-    assert record.conversation_hash == sender_hash("conv-booking")
+    assert record.conversation_hash == conversation_hash("conv-booking")
     assert record.requested_via == "staff:ada" and record.deleted_requests == 1 and record.deleted_events > 0
     assert ("ada", "conversation_delete") in audit_actions(seeded)
     assert "conv-booking" not in client.get("/staff/").text
@@ -248,7 +249,7 @@ def test_new_events_and_forgotten_conversations_are_picked_up(client, seeded):
     with engine.begin() as conn:
         conn.execute(t.events.delete().where(t.events.c.sender_id == "conv-old"))
         conn.execute(t.deletion_records.insert().values(
-            conversation_hash=sender_hash("conv-old"), requested_via="socketio", deleted_requests=0,
+            conversation_hash=conversation_hash("conv-old"), requested_via="socketio", deleted_requests=0,
             deleted_events=7, created_at=now()))
     assert "conv-old" not in client.get("/staff/").text
     assert scalar(seeded, "SELECT count(*) FROM staff_reviews WHERE conversation_id = 'conv-old'") == 0

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests.webapp.conftest import day_ts, save_conversations, session_start, turn
 from webapp.staff import tables as t
 from webapp.staff.charts import bar_chart, line_chart
-from webapp.staff.db import create_engine, migrate
+from storage.engine import create_engine, migrate
 from webapp.staff.masking import Masker, masker_for
 from webapp.staff.summary import Refresher
 
@@ -20,8 +20,8 @@ def test_migrations_create_exactly_the_declared_tables(db_url):
 
     engine = create_engine(db_url)
     try:
-        migrate(engine)
-        migrate(engine)  # a second run is a no-op
+        migrate(engine, "staff")
+        migrate(engine, "staff")  # a second run is a no-op
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), t.staff)
             assert [d for d in diff if d[0] != "remove_table"] == []
@@ -42,7 +42,7 @@ def test_summaries_follow_events_incrementally_and_idempotently(db_url):
     save_conversations(db_url, {"a": session_start(t0) + turn("hello", "greet", 0.9, t0 + 1, "utter_greet", "Hi")})
     engine = create_engine(db_url)
     try:
-        migrate(engine)
+        migrate(engine, "staff")
         refresher = Refresher(engine)
         refresher.refresh()
         first = _summary(engine)["a"]
@@ -101,7 +101,7 @@ def test_charts_escape_text_and_label_axes():
 
 
 def test_events_table_matches_rasas_own():
-    """Our description of Rasa's events table (actions/storage.py) matches Rasa's."""
+    """Our description of Rasa's events table (storage/tables.py) matches Rasa's."""
     from rasa.core.tracker_store import SQLTrackerStore
 
     pairs = [(t.events, SQLTrackerStore.SQLEvent.__table__)]

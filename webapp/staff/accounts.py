@@ -20,7 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from webapp.staff import tables as t
-from webapp.staff.db import aware, audit, now
+from storage.time import aware, utcnow as now
+from webapp.staff.audit import audit
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024

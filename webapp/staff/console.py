@@ -12,11 +12,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.engine import Engine
 
 from webapp.settings import WebSettings
-from webapp.staff.db import ROOT, aware, create_engine, migrate
+from storage.engine import create_engine, migrate
+from storage.time import aware
 from webapp.staff.summary import Refresher
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 T = TypeVar("T")
 
 
@@ -67,7 +69,7 @@ class Console:
     def start(self) -> None:
         """Connect, migrate the staff tables and build the summaries (blocking)."""
         self.engine = create_engine(self.settings.database_url)
-        migrate(self.engine)
+        migrate(self.engine, "staff")
         self.refresher = Refresher(self.engine)
         self.intents, self.entities = load_domain_names(self.settings.domain_path)
         self.refresher.refresh()

@@ -14,10 +14,15 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from storage.personal_data import PERSONAL_SLOTS
+from storage.requests import RequestStore
 from storage.text import printable
 from webapp.staff import inputs
 from webapp.staff import tables as t
-from webapp.staff.db import audit, has_table, now, sender_hash
+from storage.engine import has_table
+from storage.forgetting import start_forgetting
+from storage.ids import conversation_hash
+from storage.time import utcnow as now
+from webapp.staff.audit import audit
 from webapp.staff.masking import Masker, masker_for
 from webapp.staff.summary import (EMERGENCY_ACTIONS, EMERGENCY_INTENTS, FALLBACK_ACTIONS,
                                   FALLBACK_INTENTS, forget_staff_data, parse_event, user_intent, valid_ts)
@@ -54,7 +59,7 @@ def iso_ts(ts: Optional[float]) -> str:
 
 def conversation_target(sender_id: str) -> str:
     # audit entries name a conversation by the hash kept in deletion_records, not its id
-    return f"conversation:{sender_hash(sender_id)[:16]}"
+    return f"conversation:{conversation_hash(sender_id)[:16]}"
 
 
 # --- the list ---------------------------------------------------------------------
@@ -374,7 +379,7 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
         "items": items, "page": page, "pages": pages, "total": total,
         "review": review, "tags": tags,
         "requests": [{"id": r.id, "reference": r.reference, "kind": r.kind, "status": r.status} for r in reqs],
-        "sender_hash": sender_hash(sender),
+        "sender_hash": conversation_hash(sender),
     }
 
 
@@ -619,21 +624,15 @@ def export_json(conn, senders: List[str], reveal: bool, low_confidence: float) -
 # --- deletion ---------------------------------------------------------------------
 
 def delete_conversation(engine, sender: str, actor: str, ip: Optional[str]) -> int:
-    """Forget a conversation the way a patient's "forget me" does (actions/privacy.py).
+    """Forget a conversation the way a patient's "forget me" does (storage/forgetting.py).
 
-    The action server's request store deletes the requests at once and queues the
-    purge of the events; the first purge pass runs here, right away, and the action
-    server's loop runs the later passes (which catch rows a turn still in flight
-    writes back) and then leaves the deletion record. Staff data about the
+    The requests go at once and the first purge pass of the events runs right away;
+    the action server's loop runs the later passes (which catch rows a turn still in
+    flight writes back) and then leaves the deletion record. Staff data about the
     conversation goes now. Returns the number of requests deleted.
     """
-    from actions import privacy, storage
-
-    store = storage.RequestStore(engine.url, engine=engine)
-    now = storage.utcnow()
-    deleted = store.forget_conversation(sender, f"staff:{actor}", now,
-                                        now.timestamp() + privacy.CUTOFF_SECONDS, now)
-    privacy.run_due_purges(store, now)
+    deleted = start_forgetting(RequestStore(engine.url, engine=engine), sender, f"staff:{actor}",
+                               first_pass_now=True)
     with engine.begin() as conn:
         forget_staff_data(conn, [sender])
         audit(conn, actor, "conversation_delete", conversation_target(sender),

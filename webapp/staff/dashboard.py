@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from webapp.staff import charts, inputs
 from webapp.staff import tables as t
 from webapp.staff.conversations import personal_slot_values, requests_of
-from webapp.staff.db import has_table
+from storage.engine import has_table
 from webapp.staff.masking import masker_for
 
 MAX_DAYS = 366

@@ -14,7 +14,9 @@ from storage.personal_data import PERSONAL_REQUEST_FIELDS
 from storage.text import printable
 from webapp.staff import tables as t
 from webapp.staff.conversations import InputError, personal_slot_values
-from webapp.staff.db import audit, has_table, now
+from storage.engine import has_table
+from storage.time import utcnow as now
+from webapp.staff.audit import audit
 from webapp.staff.masking import HIDDEN_TOKEN, Masker, masker_for
 
 MAX_NOTE = 5000

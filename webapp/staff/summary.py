@@ -29,7 +29,9 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.text import printable
 from webapp.staff import tables as t
-from webapp.staff.db import has_table, now, sender_hash
+from storage.engine import has_table
+from storage.ids import conversation_hash
+from storage.time import utcnow as now
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +167,7 @@ def summarize(sender_id: str, rows: Sequence) -> Tuple[dict, List[dict]]:
             elif action == "action_listen":
                 last_user = None
     summary = {
-        "sender_id": sender_id, "sender_hash": sender_hash(sender_id),
+        "sender_id": sender_id, "sender_hash": conversation_hash(sender_id),
         "channel": channel or "unknown", "started_at": first_ts or 0.0, "last_at": last_ts or 0.0,
         "n_events": len(rows), "n_user": n_user, "n_bot": n_bot, "min_confidence": min_conf,
         "fallback": fallback, "emergency": emergency,

@@ -1,7 +1,7 @@
 """SQLAlchemy Core tables the staff console uses.
 
 ``staff`` holds the console's own tables (created by migrations/staff). The tables other
-parts own are imported from their owner, actions/storage.py: Rasa's tracker table
+parts own are imported from their owner, storage/tables.py: Rasa's tracker table
 ``events`` (read; rows deleted only when a conversation is forgotten) and the action
 server's request tables (the console updates ``requests.status``/``assigned_to`` and
 adds ``request_notes``). The console never creates them.
@@ -136,15 +136,15 @@ refresh_state = sa.Table(
 )
 
 # --- tables owned by others: their owners' definitions --------------------------
-# Rasa's tracker table and the action server's request tables, as actions/storage.py
+# Rasa's tracker table and the action server's request tables, as storage/tables.py
 # defines them (the console never creates them).
-from actions.storage import (  # noqa: E402
+from storage.tables import (  # noqa: E402,F401
+    KINDS as REQUEST_KINDS,
+    STATUSES as REQUEST_STATUSES,
     deletion_records,
-    rasa_events as events,
+    events,
     request_notes,
     requests,
 )
 
-REQUEST_KINDS = ("appointment", "second_opinion", "handoff")
-REQUEST_STATUSES = ("new", "contacted", "closed")
 ROLES = ("reviewer", "admin")

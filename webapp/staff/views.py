@@ -25,7 +25,9 @@ from webapp.staff import tables as t
 from webapp.staff.accounts import AccountError
 from webapp.staff.console import Console
 from webapp.staff.conversations import InputError
-from webapp.staff.db import audit, now, run_sync
+from storage.engine import run_sync
+from storage.time import utcnow as now
+from webapp.staff.audit import audit
 from webapp.staff.files import static
 
 COOKIE = "staff_session"

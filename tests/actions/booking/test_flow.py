@@ -20,14 +20,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import notify, resources, storage
+from actions import notify, resources, store as action_store
 from actions.booking import actions as booking_actions, clinic_time
 from actions.booking.actions import (ActionAskBookingConfirmed, ActionCancelBooking, ActionStartBooking,
                                      ActionSubmitBooking)
 from actions.booking.slots import ALL_SLOTS
 from actions.booking.validation import ValidateBookingForm
 from actions.settings import Settings
-from actions.storage import RequestStore
+from storage import tables
+from storage.requests import RequestStore, idempotency_key
 from tests.actions.conftest import entity
 from tests.actions.test_notify import FakeWebhook
 from tests.conftest import ROOT
@@ -67,10 +68,10 @@ def clinic(monkeypatch, tmp_path, migrated_database):
     loaded = resources.load(settings)
     monkeypatch.setattr(clinic_time, "utcnow", lambda: NOW.astimezone(timezone.utc))
     store = RequestStore(settings.database_url)
-    storage.configure(store)
+    action_store.configure(store)
     notify.configure(notify.Notifier(settings, store))
     yield loaded
-    storage.configure(None)
+    action_store.configure(None)
     notify.configure(None)
     store.dispose()
 
@@ -338,11 +339,11 @@ def test_submit_stores_once_notifies_and_gives_the_reference(caplog):
         settings = Settings.from_env({"CLINIC_TIMEZONE": "Europe/London", "CLINIC_PHONE": "020 7946 0000",
                                       "STAFF_SLACK_WEBHOOK_URL": webhook.url})
         resources.load(settings)
-        notify.configure(notify.Notifier(settings, storage.current(), ["Nephrologist"]))
+        notify.configure(notify.Notifier(settings, action_store.current(), ["Nephrologist"]))
         caplog.set_level(logging.INFO)
         t = tracker("yes", "affirm", {**FILLED, "booking_confirmed": True}, sender="web-7")
         messages, events = run(ActionSubmitBooking(), t)
-        [stored] = storage.current().for_conversation("web-7")
+        [stored] = action_store.current().for_conversation("web-7")
         assert messages == [
             utter("utter_booking_submitted", kind_label="request for a second opinion", reference=stored.reference,
                   response_time="within one working day", contact_method="e-mail or phone"),
@@ -353,12 +354,12 @@ def test_submit_stores_once_notifies_and_gives_the_reference(caplog):
             "second_opinion", "Nephrologist", "Jane Smith", "jane@example.org", "+447911123456")
         assert stored.preferred_time == datetime(2030, 3, 19, 9, 0, tzinfo=timezone.utc)
         assert (stored.preferred_time_text, stored.note, stored.channel) == ("next Tuesday morning", None, "rest")
-        assert stored.idempotency_key == storage.idempotency_key("booking", "web-7", "nonce-1")
+        assert stored.idempotency_key == idempotency_key("booking", "web-7", "nonce-1")
         assert len(webhook.bodies) == 1 and stored.reference in webhook.bodies[0]["text"]
         # the same webhook call again (Rasa retried it): one row, no second notification
         messages, _ = run(ActionSubmitBooking(), t)
         assert messages[0]["reference"] == stored.reference
-        assert len(storage.current().for_conversation("web-7")) == 1
+        assert len(action_store.current().for_conversation("web-7")) == 1
         assert len(webhook.bodies) == 1
         for private in ("Jane", "jane@example.org", "7911123456"):
             assert private not in caplog.text
@@ -369,7 +370,7 @@ def test_submit_stores_once_notifies_and_gives_the_reference(caplog):
 
 def test_a_request_that_cannot_be_stored_keeps_the_answers_for_another_try(tmp_path):
     broken = RequestStore(f"sqlite:///{tmp_path / 'not-migrated.db'}")  # no tables
-    storage.configure(broken)
+    action_store.configure(broken)
     t = tracker("yes", "affirm", {**FILLED, "booking_confirmed": True})
     messages, events = run(ActionSubmitBooking(), t)
     assert [m["response"] for m in messages] == ["utter_booking_failed", "utter_clinic_phone"]
@@ -385,8 +386,8 @@ def test_submit_without_a_confirmation_stores_nothing():
     messages, events = run(ActionSubmitBooking(), tracker("no", "deny", FILLED))
     assert [m["response"] for m in messages] == ["utter_booking_cancelled"]
     assert events == ALL_CLEARED
-    with storage.current().engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(storage.requests)).scalar_one() == 0
+    with action_store.current().engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.requests)).scalar_one() == 0
 
 
 def test_cancel_in_the_form_drops_everything():

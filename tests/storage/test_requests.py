@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from actions import storage
-from actions.storage import NewRequest, RequestStore
-from tests.actions.test_storage_support import database_url, postgres_admin, store  # noqa: F401
+from storage import requests as storage, tables
+from storage.requests import NewRequest, RequestStore
+from tests.storage.support import database_url, postgres_admin, store  # noqa: F401
 
 T0 = datetime(2030, 5, 6, 9, 30, tzinfo=timezone.utc)
 
@@ -50,7 +50,7 @@ def test_migration_creates_the_tables_with_their_own_version_table(store):
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version_requests")).scalar_one()
     assert version == "requests_0001"
     store.migrate()  # a second start changes nothing
-    assert count(store, storage.requests) == 0
+    assert count(store, tables.requests) == 0
 
 
 def test_submit_stores_every_field_and_returns_a_reference(store):
@@ -71,7 +71,7 @@ def test_the_same_idempotency_key_gives_back_the_first_request(store):
     second = store.submit(booking(full_name="Someone Else"))
     assert not second.created
     assert second.reference == first.reference and second.full_name == "Jane Smith"
-    assert count(store, storage.requests) == 1
+    assert count(store, tables.requests) == 1
 
 
 def test_concurrent_submits_of_one_request_store_one_row(store):
@@ -85,7 +85,7 @@ def test_concurrent_submits_of_one_request_store_one_row(store):
         results = list(pool.map(submit, range(6)))
     assert len({r.reference for r in results}) == 1
     assert sum(r.created for r in results) == 1
-    assert count(store, storage.requests) == 1
+    assert count(store, tables.requests) == 1
 
 
 def test_a_taken_reference_is_drawn_again(store, monkeypatch):
@@ -93,7 +93,7 @@ def test_a_taken_reference_is_drawn_again(store, monkeypatch):
     draws = iter([taken, taken, "CL-NEWREF"])
     monkeypatch.setattr(storage, "new_reference", lambda: next(draws))
     assert store.submit(booking(key="b")).reference == "CL-NEWREF"
-    assert count(store, storage.requests) == 2
+    assert count(store, tables.requests) == 2
 
 
 def test_invalid_requests_are_refused_before_the_database():
@@ -113,7 +113,7 @@ def test_open_request_finds_the_newest_unhandled_one(store):
     store.submit(booking(key="b1"))
     assert store.open_request("conv-1", "handoff").reference == handoff.reference
     with store.engine.begin() as conn:
-        conn.execute(storage.requests.update().values(status="contacted"))
+        conn.execute(tables.requests.update().values(status="contacted"))
     assert store.open_request("conv-1", "handoff") is None
 
 
@@ -150,13 +150,13 @@ def test_forgetting_deletes_only_that_conversations_requests_and_notes(store):
     store.submit(NewRequest("handoff", "me", "rest", "m2"))
     other = store.submit(booking(key="o1", conversation="someone-else"))
     with store.engine.begin() as conn:
-        conn.execute(storage.request_notes.insert().values(request_id=mine.id, author="nurse", body="called", created_at=T0))
-        conn.execute(storage.request_notes.insert().values(request_id=other.id, author="nurse", body="left a message", created_at=T0))
+        conn.execute(tables.request_notes.insert().values(request_id=mine.id, author="nurse", body="called", created_at=T0))
+        conn.execute(tables.request_notes.insert().values(request_id=other.id, author="nurse", body="left a message", created_at=T0))
     deleted = store.forget_conversation("me", "rest", T0, T0.timestamp() + 3, T0 + timedelta(seconds=1))
     assert deleted == 2
     assert [r.reference for r in store.for_conversation("someone-else")] == [other.reference]
     assert store.for_conversation("me") == []
-    assert count(store, storage.request_notes) == 1
+    assert count(store, tables.request_notes) == 1
     [purge] = store.pending_purges()
     assert (purge.conversation_id, purge.deleted_requests, purge.passes) == ("me", 2, 0)
     assert store.due_purges(T0) == [] and store.due_purges(T0 + timedelta(seconds=1)) == [purge]

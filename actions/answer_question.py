@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.answering import SUBJECT_ENTITIES, Context, answer_for
-from actions.base import PatientAction, latest_entities, latest_intent, send
+from actions.base import PatientAction, latest_entities, latest_hits, latest_intent, send
 
 
 class ActionAnswerQuestion(PatientAction, Action):
@@ -47,7 +47,8 @@ class ActionAnswerQuestion(PatientAction, Action):
             subject=subject,
         )
         answer = answer_for(
-            guide, latest_intent(tracker), entities, context, tracker.latest_message.get("text") or ""
+            guide, latest_intent(tracker), entities, context, tracker.latest_message.get("text") or "",
+            latest_hits(tracker),
         )
         send(dispatcher, answer)
         events.append(SlotSet("section", answer.section))

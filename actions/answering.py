@@ -11,21 +11,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from guide.model import Concept, Guide, Item, Section
+from guide.model import QUESTION_INTENTS, Concept, Guide, Item, Section
+from guide.words import asks_for_whole_section
 
-# Question intents and the guide section each one is about.
-INTENT_SECTIONS = {
-    "ask_definition": "overview",
-    "ask_causes": "overview",
-    "ask_detection": "overview",
-    "ask_types": "types",
-    "ask_preparation": "preparation",
-    "ask_treatment": "treatment",
-    "ask_specialist": "specialists",
-    "ask_recovery": "recovery",
-}
+# Question intents and the guide section each one is about (one list, in guide/).
+INTENT_SECTIONS = QUESTION_INTENTS
 # Offered after answers about specialists (and the second opinion after treatments):
 # they start the booking form (actions/booking/).
 REQUEST_BUTTONS = [
@@ -36,6 +28,17 @@ REQUEST_BUTTONS = [
 # order they are looked at; newest wins. The one list for answers, the answering
 # action's slots and the booking form's specialist.
 SUBJECT_ENTITIES = ("lesion_type", "location", "cause")
+
+# Cosine scores of the semantic retriever (nlu_components/embeddings.py) above which
+# its closest item is taken, measured on the dev split of tests/eval/blind/ (see
+# config.yml): within the section the intent names, and with no section to go by.
+SEMANTIC_IN_SECTION = 0.35
+SEMANTIC_ANYWHERE = 0.55
+# An item is not taken when the section's own heading or summary is closer than the
+# item by more than this: the message asks for the section.
+SECTION_MARGIN = 0.05
+
+Hits = Sequence[Tuple[str, float]]
 
 _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
@@ -212,15 +215,36 @@ def _concept_from(
     return None
 
 
+def semantic_pick(guide: Guide, hits: Hits, section: Optional[str] = None,
+                  min_score: float = SEMANTIC_IN_SECTION, text: str = "") -> Optional[Item]:
+    """The retriever's closest item (of ``section``, if given) when it scores ``min_score``,
+    unless the message asks for the whole section (its words, or the section's own
+    passage about as close as the item)."""
+    if text and asks_for_whole_section(text):
+        return None
+    scores = dict(hits)
+    for ref, score in hits:
+        if score < min_score:
+            return None
+        if ":" not in ref or (section is not None and ref.split(":", 1)[0] != section):
+            continue
+        if scores.get(ref.split(":", 1)[0], -1.0) > score + SECTION_MARGIN:
+            return None
+        return guide.item(ref)
+    return None
+
+
 def answer_for(
-    guide: Guide, intent: str, entities: Dict[str, List[str]], context: Context, text: str = ""
+    guide: Guide, intent: str, entities: Dict[str, List[str]], context: Context, text: str = "",
+    hits: Hits = (),
 ) -> Answer:
-    """The answer to a guide question, given this message's entities and the context."""
+    """The answer to a guide question, given this message's entities, the context and the
+    semantic retriever's closest items (``hits``: (item ref, cosine score), best first)."""
     if intent == "ask_more":
         return tell_more(guide, context)
     if intent == "ask_followup" or intent not in INTENT_SECTIONS:
         # Another intent routed here (e.g. a rule added later): answer from what was named.
-        return _follow_up(guide, entities, context, text)
+        return _follow_up(guide, entities, context, text, hits)
     key = INTENT_SECTIONS[intent]
     if intent == "ask_causes":
         answer = overview_aspect(guide, "causes")
@@ -242,7 +266,8 @@ def answer_for(
     named = _items_named(guide, entities)
     # Items of another section named here ("physiotherapy" asked about recovery) lend
     # their titles to the search below.
-    found = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key]))
+    found = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key])) \
+        or semantic_pick(guide, hits, key, text=text)
     own = [i for i in named if i.section == key]
     if own:
         return _items_answer(guide, own + ([found] if found and found not in own else []))
@@ -268,6 +293,29 @@ def answer_for(
     return section_summary(guide, key)
 
 
+def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()) -> Answer:
+    """After the caution that only a doctor can say what a result means: what the guide
+    says in general about the thing the patient's scan or report names, if it names one."""
+    named = _items_named(guide, entities)
+    items = [i for i in named if i.section == "types"] or named
+    if not items:
+        concept = _concept_from(guide, entities)
+        if concept and concept.entity == "lesion_type":
+            items = [guide.section("types").item(concept.value)]
+        elif concept:
+            items = guide.related_items("types", concept.guide_terms)[:2]
+    if not items:
+        picked = semantic_pick(guide, hits, "types") or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE)
+        items = [picked] if picked else []
+    if not items:
+        # Nothing the guide has a part for: what calcified lesions are, in general.
+        return section_summary(guide, "overview")
+    answer = item_answer(guide, items[0], lead="In general, the guide says: ")
+    for extra in items[1:2]:
+        answer.replies += item_answer(guide, extra).replies
+    return answer
+
+
 def _items_answer(guide: Guide, items: List[Item]) -> Answer:
     answer = item_answer(guide, items[0])
     for extra in items[1:3]:
@@ -275,7 +323,8 @@ def _items_answer(guide: Guide, items: List[Item]) -> Answer:
     return answer
 
 
-def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, text: str) -> Answer:
+def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, text: str,
+               hits: Hits = ()) -> Answer:
     named = _items_named(guide, entities)
     if named:
         in_context = [i for i in named if i.section == context.section]
@@ -284,7 +333,7 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
             concept = _concept_from(guide, entities)
             if concept and concept.entity == "lesion_type":
                 intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
-                return answer_for(guide, intent, entities, context, text)
+                return answer_for(guide, intent, entities, context, text, hits)
         return _items_answer(guide, in_context or named)
     concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
@@ -293,7 +342,7 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
             if related:
                 return _items_answer(guide, related)
         if context.section == "treatment":
-            return answer_for(guide, "ask_treatment", entities, context, text)
+            return answer_for(guide, "ask_treatment", entities, context, text, hits)
         return specialist_answer(guide, concept)
     number = _ordinal(text)
     if number and context.section and guide.section(context.section).items:
@@ -301,9 +350,13 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
         if number == -1 or 1 <= number <= len(items):
             return item_answer(guide, items[number - 1 if number > 0 else -1])
     if context.section and guide.section(context.section).items:
-        found = guide.search_items(context.section, text)
+        found = guide.search_items(context.section, text) \
+            or semantic_pick(guide, hits, context.section, text=text)
         if found:
             return item_answer(guide, found)
+    anywhere = semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE, text)
+    if anywhere:
+        return item_answer(guide, anywhere)
     return tell_more(guide, context)
 
 

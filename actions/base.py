@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -66,3 +66,14 @@ def latest_entities(tracker: Tracker) -> Dict[Text, List[Text]]:
 
 def latest_intent(tracker: Tracker) -> Text:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def latest_hits(tracker: Tracker) -> List[Tuple[Text, float]]:
+    """The semantic retriever's closest guide items for this message, best first
+    (``guide_items`` of the parse data; empty for a button click or an older model)."""
+    hits = []
+    for hit in tracker.latest_message.get("guide_items") or []:
+        if isinstance(hit, dict) and isinstance(hit.get("item"), str) \
+                and isinstance(hit.get("score"), (int, float)):
+            hits.append((hit["item"], float(hit["score"])))
+    return hits

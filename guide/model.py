@@ -15,6 +15,20 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from guide.words import mentions, sentences, stems
 
+# The domain's question intents and the guide section each one asks about; the first
+# intent of a section asks for the whole section.
+QUESTION_INTENTS = {
+    "ask_definition": "overview",
+    "ask_causes": "overview",
+    "ask_detection": "overview",
+    "ask_types": "types",
+    "ask_preparation": "preparation",
+    "ask_treatment": "treatment",
+    "ask_specialist": "specialists",
+    "ask_recovery": "recovery",
+}
+
+
 @dataclass(frozen=True)
 class Item:
     section: str

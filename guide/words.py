@@ -51,3 +51,20 @@ def mentions(text: str, term: str) -> bool:
     """Whole-word, case-insensitive match that also accepts a plural or -al/-ic ending."""
     stem = re.escape(term.lower().rstrip("s"))
     return re.search(rf"\b{stem}(s|es)?\b", text.lower()) is not None
+
+
+# Words of a question about a whole section ("what kinds are there?", "how do I get
+# ready?", "what happens after the procedure?"): a message with nothing but these
+# (and _STOP words) asks for the section, however close in meaning one item is.
+_SECTION_WORDS = frozenset(stems(
+    """type types kind kinds sort sorts variety varieties category categories different exist
+    list options option treatment treatments treat treated treating specialist specialists
+    deal dealing prepare preparing preparation ready steps step recovery recover recovering
+    afterwards procedure usually happen happens available many look looks expect come comes
+    next point points general overall typical typically main usual manage managed
+    management handle handles care cares go goes form forms"""))
+
+
+def asks_for_whole_section(text: str) -> bool:
+    """True when every content word of ``text`` is a word of section questions."""
+    return all(word in _SECTION_WORDS for word in stems(text))

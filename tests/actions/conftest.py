@@ -19,6 +19,7 @@ def make_tracker(
     entities: Optional[List[Dict]] = None,
     slots: Optional[Dict] = None,
     ranking: Optional[List[Dict]] = None,
+    guide_items: Optional[List[Dict]] = None,
 ) -> Tracker:
     slots = {"disclaimer_shown": True, **(slots or {})}
     message = {
@@ -27,6 +28,8 @@ def make_tracker(
         "entities": entities or [],
         "intent_ranking": ranking or [{"name": intent, "confidence": 0.97}],
     }
+    if guide_items is not None:
+        message["guide_items"] = guide_items
     return Tracker(
         sender_id="patient-1",
         slots=slots,

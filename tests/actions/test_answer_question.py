@@ -148,3 +148,45 @@ def test_why_for_a_place_quotes_that_type(guide):
     assert guide.item("types:brain_calcifications").text in messages[0]["text"]
     assert "can arise for different reasons" in messages[1]["text"]
     assert SlotSet("lesion_type", "brain_calcifications") in events
+
+
+# ---- the semantic retriever's items (guide_items), when intent and phrases do not decide
+def test_the_retriever_picks_the_item_the_words_do_not_name(guide):
+    hits = [{"item": "recovery:pain_management", "score": 0.52}, {"item": "recovery", "score": 0.31}]
+    messages, events = run(make_tracker("painkillers from the pharmacy ok?", "ask_recovery", guide_items=hits))
+    assert guide.item("recovery:pain_management").text in messages[0]["text"]
+    assert events == [SlotSet("section", "recovery"), SlotSet("item", "recovery:pain_management")]
+
+
+def test_a_weak_hit_or_one_of_another_section_leaves_the_section_summary(guide):
+    weak = [{"item": "recovery:pain_management", "score": 0.2}]
+    other = [{"item": "treatment:surgical_removal", "score": 0.7}]
+    for hits in (weak, other):
+        messages, events = run(make_tracker("anything on getting better?", "ask_recovery", guide_items=hits))
+        assert events == [SlotSet("section", "recovery"), SlotSet("item", None)]
+        assert len(messages[0]["buttons"]) == len(guide.section("recovery").items)
+
+
+def test_a_question_about_the_whole_section_is_not_narrowed_to_its_closest_item(guide):
+    hits = [{"item": "types:brain_calcifications", "score": 0.6}, {"item": "types", "score": 0.5}]
+    messages, events = run(make_tracker("what kinds are there?", "ask_types", guide_items=hits))
+    assert events == [SlotSet("section", "types"), SlotSet("item", None)]
+    # and when the section's own heading is closer than the item, the same
+    hits = [{"item": "types", "score": 0.66}, {"item": "types:brain_calcifications", "score": 0.5}]
+    messages, events = run(make_tracker("tell me about the various groups of these lesions",
+                                        "ask_types", guide_items=hits))
+    assert events[-1] == SlotSet("item", None)
+
+
+def test_a_follow_up_with_no_words_of_the_guide_uses_a_strong_hit_anywhere(guide):
+    hits = [{"item": "preparation:prepare_relevant_documents", "score": 0.58}]
+    messages, events = run(make_tracker("which papers do I need for that?", "ask_followup",
+                                        slots={"section": "specialists"}, guide_items=hits))
+    assert guide.item("preparation:prepare_relevant_documents").text in messages[0]["text"]
+    assert events[-1] == SlotSet("item", "preparation:prepare_relevant_documents")
+
+
+def test_malformed_guide_items_are_ignored(guide):
+    hits = [{"item": 3, "score": "high"}, "types:brain_calcifications", {"score": 0.9}]
+    messages, events = run(make_tracker("what kinds are there?", "ask_types", guide_items=hits))
+    assert events == [SlotSet("section", "types"), SlotSet("item", None)]

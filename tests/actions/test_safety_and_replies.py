@@ -49,11 +49,42 @@ def test_emergency_without_a_matched_phrase_still_advises():
 
 
 def test_canned_replies_use_the_domain_response():
-    for intent, response in [("greet", "utter_greet"), ("ask_diagnosis", "utter_diagnosis"),
+    for intent, response in [("greet", "utter_greet"),
                              ("out_of_scope", "utter_out_of_scope"), ("bot_challenge", "utter_bot_challenge")]:
         messages, events = run(ActionReplyCanned(), make_tracker("x", intent))
         assert [m["response"] for m in messages] == [response]
         assert events == []
+
+
+def test_a_finding_gets_the_caution_then_the_guide_on_what_it_names():
+    guide = resources.current().guide
+    item = guide.item("types:metastatic_calcifications")
+    tracker = make_tracker("my scan says metastatic calcification, is it cancer?", "ask_diagnosis",
+                           [entity("lesion_type", "metastatic_calcifications")])
+    messages, events = run(ActionReplyCanned(), tracker)
+    assert messages[0]["response"] == "utter_diagnosis"
+    assert item.text in messages[1]["text"]
+    assert events == [SlotSet("section", "types"), SlotSet("item", "types:metastatic_calcifications")]
+
+
+def test_a_finding_named_only_in_meaning_uses_the_retriever():
+    guide = resources.current().guide
+    tracker = make_tracker("my report says calcium in a tendon, what does that mean for me", "ask_diagnosis",
+                           guide_items=[{"item": "types:soft_tissue_calcifications", "score": 0.61},
+                                        {"item": "types", "score": 0.40}])
+    messages, events = run(ActionReplyCanned(), tracker)
+    assert messages[0]["response"] == "utter_diagnosis"
+    assert guide.item("types:soft_tissue_calcifications").text in messages[1]["text"]
+    assert events[-1] == SlotSet("item", "types:soft_tissue_calcifications")
+
+
+def test_a_finding_that_names_nothing_gets_what_calcified_lesions_are():
+    guide = resources.current().guide
+    tracker = make_tracker("what does my result mean", "ask_diagnosis", guide_items=[{"item": "x:y", "score": 0.1}])
+    messages, events = run(ActionReplyCanned(), tracker)
+    assert messages[0]["response"] == "utter_diagnosis"
+    assert guide.section("overview").heading in messages[1]["text"]
+    assert events == [SlotSet("section", "overview"), SlotSet("item", None)]
 
 
 def test_did_you_mean_offers_the_top_guesses_and_something_else():

@@ -193,6 +193,23 @@ def test_canned_group_passes_with_its_response(group, guide, responses):
     assert check(group, reply, guide, responses)
 
 
+@pytest.mark.parametrize("name", ["utter_handoff_created", "utter_handoff_exists"])
+def test_handoff_passes_with_either_reply(name, guide, responses):
+    assert check("handoff", [utter(responses, name)], guide, responses)
+    assert not check("handoff", [utter(responses, "utter_handoff_failed")], guide, responses)
+
+
+def test_a_finding_needs_the_caution_and_the_guide(guide, responses):
+    item = guide.item("types:metastatic_calcifications")
+    finding = ["diagnosis", "types:metastatic_calcifications"]
+    caution = utter(responses, "utter_diagnosis")
+    assert check(finding, [caution, msg(item.text)], guide, responses)
+    assert not check(finding, [caution], guide, responses)  # the bare deflection
+    assert not check(finding, [msg(item.text)], guide, responses)  # no caution
+    # without "diagnosis" a list still means "any of these"
+    assert check(["overview", "types:metastatic_calcifications"], [msg(item.text)], guide, responses)
+
+
 def test_out_of_scope_fails_on_other_replies(guide, responses):
     assert not check("out_of_scope", [utter(responses, "utter_diagnosis")], guide, responses)
     assert not check("out_of_scope", [utter(responses, "utter_ask_rephrase")], guide, responses)
@@ -366,20 +383,25 @@ def test_cli_against_a_fake_server(tmp_path, responses, capsys):
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         code = cli.main(["--url", url, "--probes", str(probe_file), "--out", str(tmp_path / "out"),
-                        "--gate"])
+                        "--gate", "--no-baseline"])
     finally:
         server.shutdown()
     assert code == 1  # 2/3 probes and 0/1 conversations are below the gate
     written = json.loads((tmp_path / "out/report.json").read_text())
-    assert written["probes"] == {"passed": 2, "total": 3, "pct": 66.7}
-    assert written["conversations"]["passed"] == 0
-    assert written["conversations"]["turns_passed"] == 1
+    assert written["gate"]["set"] == "probes" and written["gate"]["passed"] is False
+    result = written["sets"]["probes"]["assistant"]
+    assert result["probes"] == {"passed": 2, "total": 3, "pct": 66.7}
+    assert result["conversations"]["passed"] == 0
+    assert result["conversations"]["turns_passed"] == 1
     assert written["latency_ms"]["p50"] is not None
+    assert written["baseline"]["available"] is False
+    assert len(written["sets"]["probes"]["results"]["probes"]) == 3
     assert (tmp_path / "out/report.md").read_text().startswith("# Answer evaluation")
     # fresh sender per single probe, one sender for the whole conversation
     senders = _FakeRasa.senders
     assert len(set(senders[:3])) == 3 and senders[3] == senders[4]
-    assert "probes:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "missed emerg." in out and "[probes] failed probes (1)" in out
 
 
 def test_cli_reports_unreachable_server(tmp_path):

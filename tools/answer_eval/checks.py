@@ -17,6 +17,13 @@ Expectations (the ``expect`` of a probe or turn; a list means "any of these"):
 ``bot_challenge``, ``capabilities``, ``restart``
                        the reply contains that utter_* response of domain.yml (its
                        text before the first ``{placeholder}``).
+``handoff``            the hand-off request was filed (utter_handoff_created or
+                       utter_handoff_exists).
+``deletion``           "forget me" asks for confirmation (the deletion form's question).
+
+A list means "any of these", except a list with ``diagnosis`` and guide expectations
+(``[diagnosis, "types:metastatic_calcifications"]``): a personal finding, answered with
+the caution AND what the guide says (the caution plus any one of the others).
 
 The reply is every returned message's ``text`` plus every button ``title``; checks
 ignore case, repeated whitespace, curly quotes and markdown asterisks.
@@ -43,10 +50,16 @@ CANNED: Dict[str, str] = {
     "out_of_scope": "utter_out_of_scope",
     "diagnosis": "utter_diagnosis",
     "restart": "utter_restart",
+    "deletion": "utter_ask_data_deletion_form_deletion_confirmed",
 }
+# Expectations met by any one of several responses.
+CANNED_ANY: Dict[str, Tuple[str, ...]] = {
+    "handoff": ("utter_handoff_created", "utter_handoff_exists"),
+}
+DIAGNOSIS = "diagnosis"
 EMERGENCY = "emergency"
 BOOKING = "booking"
-SPECIAL = set(CANNED) | {EMERGENCY, BOOKING}
+SPECIAL = set(CANNED) | set(CANNED_ANY) | {EMERGENCY, BOOKING}
 EMERGENCY_WORDS = "medical emergency"
 BOOKING_WORDS = ("appointment", "second opinion")
 # Replies that may mention appointments but are not an answer to a booking request.
@@ -154,11 +167,12 @@ def parse_expect(expect: str, guide: Guide, responses: Optional[Dict[str, List[s
         return "emergency", None
     if expect == BOOKING:
         return "booking", None
-    if expect in CANNED:
-        name = CANNED[expect]
-        if responses is not None and not responses.get(name):
-            raise ValueError(f"expectation {expect!r}: domain.yml has no {name} text")
-        return "canned", name
+    if expect in CANNED or expect in CANNED_ANY:
+        names = CANNED_ANY.get(expect) or (CANNED[expect],)
+        for name in names:
+            if responses is not None and not responses.get(name):
+                raise ValueError(f"expectation {expect!r}: domain.yml has no {name} text")
+        return "canned", names
     if expect.startswith(FULL_PREFIX):
         key = expect[len(FULL_PREFIX):]
         if key not in guide.sections:
@@ -184,7 +198,14 @@ def expect_group(expect: Expect) -> str:
 
 def explain_reply(expect: Expect, messages: Messages, guide: Guide,
                   responses: Dict[str, List[str]]) -> Tuple[bool, str]:
-    """(passed, reason) for one reply. A list expectation passes if any member does."""
+    """(passed, reason) for one reply. A list expectation passes if any member does; a
+    finding (``diagnosis`` with guide expectations) needs the caution and one of the others."""
+    if not isinstance(expect, str) and DIAGNOSIS in expect and len(expect) > 1:
+        ok, why = explain_reply(DIAGNOSIS, messages, guide, responses)
+        if not ok:
+            return False, f"finding without the caution: {why}"
+        ok, why = explain_reply([e for e in expect if e != DIAGNOSIS], messages, guide, responses)
+        return ok, (f"caution and {why}" if ok else f"caution only, no guide content: {why}")
     if not isinstance(expect, str):
         reasons = []
         for alternative in expect:
@@ -233,9 +254,10 @@ def explain_reply(expect: Expect, messages: Messages, guide: Guide,
         return False, "no emergency advice"
 
     if kind == "canned":
-        if _has_response(reply, responses, target):
-            return True, f"{target} found"
-        return False, f"missing {target}"
+        found = next((name for name in target if _has_response(reply, responses, name)), None)
+        if found:
+            return True, f"{found} found"
+        return False, f"missing {' or '.join(target)}"
 
     # booking
     if is_guide_answer(messages, guide):

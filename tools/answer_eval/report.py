@@ -1,5 +1,7 @@
-"""The evaluation's summary (by expectation group, by guide item, latency, the gate) and
-its forms: report.md, the console print-out (report.json is the summary plus every result)."""
+"""One set's summary (by expectation group, by guide item, emergencies, latency, the gate),
+its totals (all a sealed set may show) and its details for report.md and the console.
+
+The whole run's report (the summary table over every set) is ``run_report``."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ def summarize(probe_results: List[TurnResult], conv_results: List[ConversationRe
                          key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
     turns = [t for c in conv_results for t in c.turns]
+    answered = probe_results + turns
     latencies = [r.latency_ms for r in probe_results + turns if r.latency_ms is not None]
     probes_passed = sum(r.passed for r in probe_results)
     convs_passed = sum(c.passed for c in conv_results)
@@ -63,7 +66,12 @@ def summarize(probe_results: List[TurnResult], conv_results: List[ConversationRe
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
             "max": round(max(latencies), 1) if latencies else None, "requests": len(latencies),
         },
-        "errors": sum(1 for r in probe_results + turns if r.error),
+        "errors": sum(1 for r in answered if r.error),
+        "emergency": {
+            "expected": sum(r.expects_emergency for r in answered),
+            "false_alarms": sum(r.false_alarm for r in answered),
+            "missed": sum(r.missed_emergency for r in answered),
+        },
         "gate": {
             "min_probes_pct": min_probes, "min_conversations_pct": min_conversations,
             "passed": probe_pct >= min_probes and conv_pct >= min_conversations,
@@ -78,6 +86,25 @@ def summarize(probe_results: List[TurnResult], conv_results: List[ConversationRe
             for c in conv_results if not c.passed
             for n, t in enumerate(c.turns, start=1) if not t.passed
         ],
+        "false_alarm_list": [
+            {"where": "probe", "text": r.text, "expected": r.expect, "got": r.got}
+            for r in probe_results if r.false_alarm
+        ] + [
+            {"where": f"{c.name} #{n}", "text": t.text, "expected": t.expect, "got": t.got}
+            for c in conv_results for n, t in enumerate(c.turns, start=1) if t.false_alarm
+        ],
+    }
+
+
+def totals(summary: Dict[str, Any]) -> Dict[str, Any]:
+    """Only the totals of a summary: everything a sealed set may show."""
+    p, c, e = summary["probes"], summary["conversations"], summary["emergency"]
+    return {
+        "probes": {k: p[k] for k in ("passed", "total", "pct")},
+        "conversations": {k: c[k] for k in ("passed", "total", "pct", "turns_passed",
+                                            "turns_total", "turn_pct")},
+        "emergency": {"false_alarms": e["false_alarms"], "missed": e["missed"]},
+        "errors": summary["errors"],
     }
 
 
@@ -87,79 +114,69 @@ def _md_cell(value: Any) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(summary: Dict[str, Any], meta: Dict[str, Any]) -> str:
-    p, c, lat = summary["probes"], summary["conversations"], summary["latency_ms"]
-    lines = [
-        "# Answer evaluation",
-        "",
-        f"- server: {meta['url']}  ",
-        f"- probes file: {meta['probes_file']}  ",
-        f"- run at: {meta['started']} ({meta['duration_s']} s)",
-        "",
-        "| measure | result |",
-        "|---|---|",
-        f"| single probes | {p['passed']}/{p['total']} ({p['pct']}%) |",
-        f"| conversations (every turn right) | {c['passed']}/{c['total']} ({c['pct']}%) |",
-        f"| conversation turns | {c['turns_passed']}/{c['turns_total']} ({c['turn_pct']}%) |",
-        f"| latency p50 / p95 / max | {lat['p50']} / {lat['p95']} / {lat['max']} ms "
-        f"({lat['requests']} requests) |",
-        f"| request errors | {summary['errors']} |",
-        f"| gate (probes >= {summary['gate']['min_probes_pct']}%, conversations >= "
-        f"{summary['gate']['min_conversations_pct']}%) | "
-        f"{'pass' if summary['gate']['passed'] else 'FAIL'} |",
-        "",
-        "## Single probes by expectation group",
-        "",
-        "| group | hits | total | % |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [f"| {g} | {v['hits']} | {v['total']} | {v['pct']} |"
-              for g, v in summary["groups"].items()]
-    lines += ["", "## Single probes by guide item", "", "| item | hits | total |",
-              "|---|---:|---:|"]
-    lines += [f"| {ref} | {v['hits']} | {v['total']} |" for ref, v in summary["items"].items()]
-    lines += ["", f"## Failed probes ({len(summary['failures'])})", ""]
-    if summary["failures"]:
-        lines += ["| text | expected | got (first 200 chars) | why |", "|---|---|---|---|"]
-        lines += [f"| {_md_cell(f['text'])} | {_md_cell(f['expected'])} | {_md_cell(f['got'])} "
-                  f"| {_md_cell(f['reason'])} |" for f in summary["failures"]]
-    else:
-        lines.append("None.")
-    lines += ["", f"## Failed conversation turns ({len(summary['conversation_failures'])})", ""]
-    if summary["conversation_failures"]:
-        lines += ["| conversation | turn | text | expected | got (first 200 chars) | why |",
-                  "|---|---:|---|---|---|---|"]
-        lines += [f"| {_md_cell(f['conversation'])} | {f['turn']} | {_md_cell(f['text'])} | "
-                  f"{_md_cell(f['expected'])} | {_md_cell(f['got'])} | {_md_cell(f['reason'])} |"
-                  for f in summary["conversation_failures"]]
-    else:
-        lines.append("None.")
-    return "\n".join(lines) + "\n"
+def _table(header: Sequence[str], rows: List[Sequence[Any]],
+           align: Sequence[str]) -> List[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    return lines + ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
 
 
-def print_summary(summary: Dict[str, Any], out=None) -> None:
+def render_details(name: str, summary: Dict[str, Any],
+                   baseline: Optional[Dict[str, Any]]) -> List[str]:
+    """report.md lines for one unsealed set: groups, items, emergencies, every failure."""
+    b_groups = (baseline or {}).get("groups", {})
+    b_items = (baseline or {}).get("items", {})
+    dash = "n/a" if baseline is None else "-"
+    pick = lambda table, key: table[key]["pct"] if key in table else dash  # noqa: E731
+    e = summary["emergency"]
+    lines = ["", f"## Set {name}: details", "",
+             f"False emergency alarms: {e['false_alarms']}; missed emergencies: {e['missed']} "
+             f"(of {e['expected']} expected); request errors: {summary['errors']}.", "",
+             "### Single probes by expectation group", ""]
+    lines += _table(["group", "hits", "total", "%", "baseline %"],
+                    [(g, v["hits"], v["total"], v["pct"], pick(b_groups, g))
+                     for g, v in summary["groups"].items()], ["---", "---:", "---:", "---:", "---:"])
+    lines += ["", "### Single probes by guide item", ""]
+    lines += _table(["item", "hits", "total", "baseline hits"],
+                    [(ref, v["hits"], v["total"], b_items[ref]["hits"] if ref in b_items else dash)
+                     for ref, v in summary["items"].items()], ["---", "---:", "---:", "---:"])
+    lines += ["", f"### False emergency alarms ({len(summary['false_alarm_list'])})", ""]
+    lines += _table(["where", "text", "expected", "got (first 200 chars)"],
+                    [(f["where"], f["text"], f["expected"], f["got"])
+                     for f in summary["false_alarm_list"]], ["---"] * 4) \
+        if summary["false_alarm_list"] else ["None."]
+    lines += ["", f"### Failed probes ({len(summary['failures'])})", ""]
+    lines += _table(["text", "expected", "got (first 200 chars)", "why"],
+                    [(f["text"], f["expected"], f["got"], f["reason"])
+                     for f in summary["failures"]], ["---"] * 4) \
+        if summary["failures"] else ["None."]
+    fails = summary["conversation_failures"]
+    lines += ["", f"### Failed conversation turns ({len(fails)})", ""]
+    lines += _table(["conversation", "turn", "text", "expected", "got (first 200 chars)", "why"],
+                    [(f["conversation"], f["turn"], f["text"], f["expected"], f["got"],
+                      f["reason"]) for f in fails], ["---", "---:", "---", "---", "---", "---"]) \
+        if fails else ["None."]
+    return lines
+
+
+def print_failures(name: str, summary: Dict[str, Any], out=None) -> None:
+    """The console's detail for one unsealed set: false alarms and failures."""
     out = out or sys.stdout
-    p, c, lat = summary["probes"], summary["conversations"], summary["latency_ms"]
     w = lambda s="": print(s, file=out)  # noqa: E731
-    w(f"{'group':<16}{'hits':>6}{'total':>7}{'%':>8}")
-    for g, v in summary["groups"].items():
-        w(f"{g:<16}{v['hits']:>6}{v['total']:>7}{v['pct']:>8}")
-    w()
-    w(f"probes:        {p['passed']}/{p['total']} ({p['pct']}%)")
-    w(f"conversations: {c['passed']}/{c['total']} ({c['pct']}%)  "
-      f"turns {c['turns_passed']}/{c['turns_total']} ({c['turn_pct']}%)")
-    w(f"latency:       p50 {lat['p50']} ms, p95 {lat['p95']} ms, max {lat['max']} ms")
-    if summary["errors"]:
-        w(f"request errors: {summary['errors']}")
-    failures = summary["failures"]
-    if failures:
+    if summary["false_alarm_list"]:
         w()
-        w(f"failed probes ({len(failures)}):")
-        for f in failures:
+        w(f"[{name}] false emergency alarms ({len(summary['false_alarm_list'])}):")
+        for f in summary["false_alarm_list"]:
+            w(f"  - [{f['where']}] {f['text']!r} expected {f['expected']}\n      got: {f['got']}")
+    if summary["failures"]:
+        w()
+        w(f"[{name}] failed probes ({len(summary['failures'])}):")
+        for f in summary["failures"]:
             w(f"  - {f['text']!r} expected {f['expected']}: {f['reason']}\n      got: {f['got']}")
     if summary["conversation_failures"]:
         w()
-        w("failed conversation turns:")
+        w(f"[{name}] failed conversation turns ({len(summary['conversation_failures'])}):")
         for f in summary["conversation_failures"]:
             w(f"  - [{f['conversation']} #{f['turn']}] {f['text']!r} expected {f['expected']}: "
               f"{f['reason']}\n      got: {f['got']}")
+
+

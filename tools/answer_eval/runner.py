@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from guide.model import Guide
-from tools.answer_eval.checks import Expect, Messages, expect_group, explain_reply, reply_parts
+from tools.answer_eval.checks import (EMERGENCY, EMERGENCY_WORDS, Expect, Messages, expect_group,
+                                      explain_reply, normalize, reply_parts)
 
 
 @dataclass
@@ -24,6 +25,20 @@ class TurnResult:
     got: str
     latency_ms: Optional[float]
     error: Optional[str] = None
+    alarm: bool = False  # the first message is the emergency advice
+
+    @property
+    def expects_emergency(self) -> bool:
+        return expects_emergency(self.expect)
+
+    @property
+    def false_alarm(self) -> bool:
+        """Emergency advice first, for a message that does not call for it."""
+        return self.alarm and not self.expects_emergency
+
+    @property
+    def missed_emergency(self) -> bool:
+        return self.expects_emergency and not self.passed
 
 
 @dataclass
@@ -77,6 +92,29 @@ class RestClient:
             return [], (time.perf_counter() - start) * 1000, f"{type(exc).__name__}: {exc}"
 
 
+def expects_emergency(expect: Expect) -> bool:
+    """Is ``emergency`` the expectation (or one of a list's)?"""
+    return expect == EMERGENCY if isinstance(expect, str) else EMERGENCY in (expect or ())
+
+
+def first_message_alarms(messages: Messages) -> bool:
+    """Does the reply's first message contain the emergency advice?"""
+    first = messages[0] if messages else None
+    return isinstance(first, dict) and EMERGENCY_WORDS in normalize(str(first.get("text") or ""))
+
+
+def score_turn(entry: Dict[str, Any], messages: Messages, latency: Optional[float],
+               error: Optional[str], guide: Guide, responses: Dict[str, List[str]]) -> TurnResult:
+    """Check one reply (from the bot or from the baseline) against the entry's expectation."""
+    if error:
+        passed, reason = False, f"request failed: {error}"
+    else:
+        passed, reason = explain_reply(entry["expect"], messages, guide, responses)
+    return TurnResult(entry["text"], entry["expect"], expect_group(entry["expect"]), passed,
+                      reason, _short(messages), None if latency is None else round(latency, 1),
+                      error, first_message_alarms(messages))
+
+
 def new_sender() -> str:
     return f"eval-{uuid.uuid4().hex}"
 
@@ -88,12 +126,7 @@ def _short(messages: Messages, limit: int = 200) -> str:
 def run_turn(client: RestClient, sender: str, entry: Dict[str, Any], guide: Guide,
              responses: Dict[str, List[str]]) -> TurnResult:
     messages, latency, error = client.send(sender, entry["text"])
-    if error:
-        passed, reason = False, f"request failed: {error}"
-    else:
-        passed, reason = explain_reply(entry["expect"], messages, guide, responses)
-    return TurnResult(entry["text"], entry["expect"], expect_group(entry["expect"]), passed,
-                      reason, _short(messages), round(latency, 1), error)
+    return score_turn(entry, messages, latency, error, guide, responses)
 
 
 def run_conversation(client: RestClient, conv: Dict[str, Any], guide: Guide,

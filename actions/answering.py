@@ -93,7 +93,11 @@ def section_summary(guide: Guide, key: str) -> Answer:
     if not section.items:
         return Answer([Reply(f"{_quoted(section)}: {section.intro}")], section=key)
     summary = section.summary or f"The guide lists {len(section.items)} points."
-    text = f"{_quoted(section)}: {summary}\nChoose one of the {len(section.items)} points to read it in full."
+    # The gist in the text itself (a screen reader, Telegram or a copied transcript keeps
+    # it); the buttons open each point in full.
+    points = "\n".join(f"• {i.title}" for i in section.items)
+    text = (f"{_quoted(section)}: {summary}\n{points}\n"
+            f"Choose one of the {len(section.items)} points to read it in full.")
     buttons = [item_button(section, i) for i in section.items]
     return Answer([Reply(text, buttons)], section=key)
 

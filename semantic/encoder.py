@@ -1,12 +1,13 @@
-"""all-MiniLM-L6-v2 in numpy: text in, a unit-length 384-dimension vector out.
+"""all-MiniLM-L6-v2: text in, a unit-length 384-dimension vector out.
 
-Why numpy and not TensorFlow or ONNX Runtime: a patient message is 10 to 60 word
-pieces, and at that size the six layers are a few small matrix products; numpy's
-BLAS runs them in a few milliseconds without a graph to build or a runtime to add
-(see ``make bench``, "semantic layer"). The weights are read from the safetensors
-file without the ``safetensors`` or ``torch`` packages (a JSON header, then raw
-little-endian arrays). Mean pooling over the word pieces and L2 normalisation, as
-the model's sentence-transformers configuration says.
+Run with TensorFlow, which the Rasa stack already loads: one traced graph for any
+batch and length, on oneDNN's kernels. Measured on this project's 2-core machine
+(one 23-piece message, median of 80): numpy/OpenBLAS 19-21 ms, TensorFlow 12 ms,
+TensorFlow with XLA the same as without (``make bench`` reports the per-message cost
+beside the rest of a turn). The weights are read from the safetensors file without
+the ``safetensors`` or ``torch`` packages (a JSON header, then raw little-endian
+arrays). Mean pooling over the word pieces and L2 normalisation, as the model's
+sentence-transformers configuration says.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from scipy.special import erf
 
 from semantic.wordpiece import WordPiece
 
@@ -61,13 +61,6 @@ def read_safetensors(path: Path) -> Dict[str, np.ndarray]:
     return tensors
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(-1, keepdims=True)
-    return centred / np.sqrt(var + EPS) * weight + bias
-
-
 class Encoder:
     def __init__(self, directory: Path) -> None:
         weights_file = directory / "model.safetensors"
@@ -76,6 +69,7 @@ class Encoder:
             raise EncoderMissing(f"the sentence encoder is not installed in {directory} "
                                  f"(run `make install`, or set {ENV_DIR})")
         self.directory = directory
+        self._traced = None
         self.tokenizer = WordPiece.from_file(vocab_file)
         w = read_safetensors(weights_file)
         f32 = lambda name: np.ascontiguousarray(w[name], dtype=np.float32)  # noqa: E731
@@ -100,35 +94,52 @@ class Encoder:
                 "ln2": (f32(p + "output.LayerNorm.weight"), f32(p + "output.LayerNorm.bias")),
             })
 
+    def _graph(self):
+        """The traced forward pass: (ids, mask) of shape (batch, length) -> unit vectors."""
+        import tensorflow as tf
+
+        const = lambda a: tf.constant(a)  # noqa: E731
+        word, position, token_type = const(self.word), const(self.position), const(self.token_type)
+        emb_ln = tuple(map(const, self.emb_ln))
+        layers = [{k: tuple(map(const, v)) if isinstance(v, tuple) else const(v) for k, v in layer.items()}
+                  for layer in self.layers]
+        head = DIMENSION // HEADS
+
+        def norm(x, weight, bias):
+            mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+            return (x - mean) * tf.math.rsqrt(var + EPS) * weight + bias
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32),
+                                      tf.TensorSpec([None, None], tf.float32)])
+        def forward(ids, mask):
+            size, length = tf.shape(ids)[0], tf.shape(ids)[1]
+            x = norm(tf.gather(word, ids) + position[:length] + token_type, *emb_ln)
+            bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+            for layer in layers:
+                qkv = tf.matmul(x, layer["qkv_w"]) + layer["qkv_b"]
+                qkv = tf.transpose(tf.reshape(qkv, [size, length, 3, HEADS, head]), [2, 0, 3, 1, 4])
+                scores = tf.matmul(qkv[0], qkv[1], transpose_b=True) * (1.0 / np.sqrt(head)) + bias
+                context = tf.matmul(tf.nn.softmax(scores), qkv[2])
+                context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [size, length, DIMENSION])
+                x = norm(tf.matmul(context, layer["out_w"]) + layer["out_b"] + x, *layer["ln1"])
+                hidden = tf.matmul(x, layer["in_w"]) + layer["in_b"]
+                hidden = 0.5 * hidden * (1.0 + tf.math.erf(hidden * 0.7071067811865476))
+                x = norm(tf.matmul(hidden, layer["ff_w"]) + layer["ff_b"] + x, *layer["ln2"])
+            pooled = tf.reduce_sum(x * mask[:, :, None], 1) / tf.maximum(tf.reduce_sum(mask, 1, keepdims=True), 1.0)
+            return pooled / tf.maximum(tf.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+        return forward
+
     def _forward(self, batch: List[List[int]]) -> np.ndarray:
-        size = len(batch)
+        if self._traced is None:
+            self._traced = self._graph()
         length = max(len(ids) for ids in batch)
-        ids = np.zeros((size, length), dtype=np.int64)
-        mask = np.zeros((size, length), dtype=np.float32)
+        ids = np.zeros((len(batch), length), dtype=np.int32)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
         for row, tokens in enumerate(batch):
             ids[row, :len(tokens)] = tokens
             mask[row, :len(tokens)] = 1.0
-        x = self.word[ids] + self.position[:length] + self.token_type
-        x = _layer_norm(x, *self.emb_ln)
-        head = DIMENSION // HEADS
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
-        scale = np.float32(1.0 / np.sqrt(head))
-        for layer in self.layers:
-            qkv = x @ layer["qkv_w"] + layer["qkv_b"]
-            qkv = qkv.reshape(size, length, 3, HEADS, head).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores -= scores.max(-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(size, length, DIMENSION)
-            x = _layer_norm(context @ layer["out_w"] + layer["out_b"] + x, *layer["ln1"])
-            hidden = x @ layer["in_w"] + layer["in_b"]
-            hidden = 0.5 * hidden * (1.0 + erf(hidden * np.float32(0.7071067811865476)))
-            x = _layer_norm(hidden.astype(np.float32) @ layer["ff_w"] + layer["ff_b"] + x, *layer["ln2"])
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return self._traced(ids, mask).numpy().astype(np.float32)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One unit vector per text, shape (len(texts), 384); texts are grouped by length

@@ -14,7 +14,7 @@ ALLOWED = {
     "clinic": set(),
     "storage": {"clinic"},
     "guide": {"clinic"},
-    "semantic": set(),
+    "semantic": {"tensorflow"},  # the encoder runs on the TensorFlow Rasa already loads
     "nlu_components": {"guide", "semantic", "clinic", "rasa", "spacy"},
     "actions": {"guide", "storage", "clinic", "rasa_sdk"},
     "channels": {"storage", "clinic", "rasa"},

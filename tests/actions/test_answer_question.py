@@ -190,3 +190,10 @@ def test_malformed_guide_items_are_ignored(guide):
     hits = [{"item": 3, "score": "high"}, "types:brain_calcifications", {"score": 0.9}]
     messages, events = run(make_tracker("what kinds are there?", "ask_types", guide_items=hits))
     assert events == [SlotSet("section", "types"), SlotSet("item", None)]
+
+
+def test_a_section_answer_carries_its_points_in_the_text_not_only_in_buttons(guide):
+    messages, _ = run(make_tracker("how does recovery go?", "ask_recovery"))
+    lines = messages[0]["text"].splitlines()
+    assert [line for line in lines if line.startswith("• ")] == [
+        f"• {i.title}" for i in guide.section("recovery").items]

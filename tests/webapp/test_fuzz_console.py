@@ -336,8 +336,9 @@ def events_db(request, tmp_path_factory):
 def test_transcript_and_exports_never_fail(events_db):
     """Rows as Rasa stores them (the real events table, json.dumps'd data), then the
     summary refresh, the transcript and both exports, masked and revealed."""
-    from webapp.staff import conversations as convs
+    from webapp.staff.exports import export_csv, export_json
     from webapp.staff.summary import Refresher
+    from webapp.staff.transcript import transcript
 
     engine = events_db
     refresher = Refresher(engine)
@@ -359,10 +360,10 @@ def test_transcript_and_exports_never_fail(events_db):
             conv = conn.execute(sa.select(t.conversations).where(t.conversations.c.sender_id == sender)).first()
             assert conv is not None
             for reveal in (False, True):
-                page = convs.transcript(conn, conv, reveal, 0.6, 1)
+                page = transcript(conn, conv, reveal, 0.6, 1)
                 _encodable(json.dumps(page, default=str, ensure_ascii=False))
-                _encodable(convs.export_csv(conn, [sender], reveal))
-                body = convs.export_json(conn, [sender], reveal, 0.6)
+                _encodable(export_csv(conn, [sender], reveal))
+                body = export_json(conn, [sender], reveal, 0.6)
                 _encodable(body)
                 json.loads(body)
 

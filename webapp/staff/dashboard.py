@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from webapp.staff import charts, inputs
 from webapp.staff import tables as t
-from webapp.staff.conversations import personal_slot_values, requests_of
+from webapp.staff.transcript import personal_slot_values, requests_of
 from storage.engine import has_table
 from webapp.staff.masking import masker_for
 

@@ -6,18 +6,20 @@ The console changes only ``requests.status``, ``requests.assigned_to`` (and
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, List, Optional, Tuple
 
 import sqlalchemy as sa
 
 from storage.personal_data import PERSONAL_REQUEST_FIELDS
 from storage.text import printable
 from webapp.staff import tables as t
-from webapp.staff.conversations import InputError, personal_slot_values
+from webapp.staff.accounts import active_usernames
+from webapp.staff.common import InputError
 from storage.engine import has_table
 from storage.time import utcnow as now
 from webapp.staff.audit import audit
 from webapp.staff.masking import HIDDEN_TOKEN, Masker, masker_for
+from webapp.staff.transcript import personal_slot_values
 
 MAX_NOTE = 5000
 
@@ -122,3 +124,31 @@ def add_note(conn, request_id: int, actor: str, body: str) -> None:
                                                  created_at=now()))
     conn.execute(t.requests.update().where(t.requests.c.id == request_id).values(updated_at=now()))
     audit(conn, actor, "request_note", f"request:{request_id}")
+
+
+# --- what the queue pages load ----------------------------------------------------
+
+def queue_page(conn, status: str, kind: str, assigned: str, page: int,
+               page_size: int) -> Tuple[bool, dict, List[str]]:
+    """(queue available, one page of requests, active staff) for the queue page."""
+    if not available(conn):
+        return False, {"items": [], "total": 0, "page": 1, "pages": 1, "counts": {}}, []
+    return True, list_requests(conn, status, kind, assigned, page, page_size), active_usernames(conn)
+
+
+def request_page(conn, request_id: int, reveal: bool, actor: str,
+                 ip: Optional[str]) -> Tuple[Optional[dict], List[str]]:
+    """(the request or None, active staff) for a request's page; a reveal is audited."""
+    if not available(conn):
+        return None, []
+    found = get_request(conn, request_id, reveal)
+    if found and reveal:
+        audit(conn, actor, "reveal", f"request:{request_id}", "contact details", ip)
+    return found, active_usernames(conn)
+
+
+def act_on_request(conn, action: Callable[..., None]) -> None:
+    """Run ``action(conn)`` when there is a queue at all."""
+    if not available(conn):
+        raise InputError("No such request.")
+    action(conn)

@@ -9,6 +9,11 @@ confidence nor any other intent can hide an emergency; the rules then answer
 
 The phrases come from the file ``guide.paths.knowledge_files`` names (read with
 ``guide.red_flags.read_flags``, as the action server reads the flags' labels).
+
+A phrase found in a negated, past or reassuring mention ("no chest pain", "I fainted
+years ago but I'm fine now", "just curious, what does chest pain feel like") is dropped,
+by the rules of ``guide.negation``; a phrase whose own words negate ("can't breathe",
+"won't wake up") is the symptom and is kept, and so is any other phrase of the message.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
+from guide.negation import SymptomContext
 from guide.paths import content_fingerprint, knowledge_files
 from guide.red_flags import read_flags
 from nlu_components import knowledge_source
-from nlu_components.phrase_matching import PhraseIndex
+from nlu_components.phrase_matching import PhraseIndex, PhraseMatch
 from nlu_components.spacy_pipeline import load_spacy
 
 EMERGENCY_INTENT = "report_emergency"
@@ -50,8 +56,13 @@ class RedFlagDetector:
         self.flags = flags
         # Four-letter words are corrected too ("chest pian"): a false alarm costs less here.
         self._index = PhraseIndex(nlp, phrase_triples(flags), by_lemma=False, min_typo_length=4)
+        # Phrases with a gap, per flag: a negation in the gap ("speech isn't slurred") counts.
+        self._gapped = {
+            flag: [str(p) for p in spec["phrases"] if "..." in str(p)] for flag, spec in flags.items()
+        }
 
     def find(self, text: Text) -> List[Dict[Text, Any]]:
+        """The red flags of ``text`` that are present symptoms, in text order."""
         return [
             {
                 "entity": RED_FLAG_ENTITY,
@@ -60,8 +71,58 @@ class RedFlagDetector:
                 "value": m.value,
                 "label": self.flags[m.value]["label"],
             }
-            for m in self._index.find(text)
+            for m in self._present_matches(text)
         ]
+
+    def _present_matches(self, text: Text) -> List[PhraseMatch]:
+        # Phones type "can’t": one character for another, so the offsets stay right.
+        text = text.translate(_APOSTROPHES)
+        matches = self._index.find(text)
+        if not matches:
+            return []
+        context = SymptomContext(text)
+        kept = [m for m in matches if self._is_present(context, m)]
+        if len(kept) == len(matches):
+            return matches
+        # A dropped phrase with a gap may reach over a clause break and hide a phrase
+        # there ("no chest pressure, chest pain now" is "chest ... pain" at first): each
+        # clause it reaches into is searched on its own.
+        reaching = [m for m in matches if m not in kept]
+        seen = {(m.start, m.end, m.value) for m in matches}
+        for start, end in context.clause_spans():
+            if not any(start < m.end and m.start < end and not start <= m.start < m.end <= end
+                       for m in reaching):
+                continue
+            for m in self._index.find(text[start:end]):
+                m = _shifted(m, start, text)
+                if (m.start, m.end, m.value) not in seen and self._is_present(context, m):
+                    seen.add((m.start, m.end, m.value))
+                    kept.append(m)
+        return _without_overlaps(kept)
+
+    def _is_present(self, context: SymptomContext, m: PhraseMatch) -> bool:
+        return context.why_not_present(m.start, m.end, self._gapped[m.value]) is None
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+
+
+def _shifted(m: PhraseMatch, offset: int, text: Text) -> PhraseMatch:
+    start, end = m.start + offset, m.end + offset
+    return PhraseMatch(start, end, m.label, m.value, text[start:end], m.corrected)
+
+
+def _without_overlaps(matches: List[PhraseMatch]) -> List[PhraseMatch]:
+    """Longest first, as the phrase index chooses; one span may carry several flags."""
+    accepted: List[PhraseMatch] = []
+    for m in sorted(matches, key=lambda m: (m.start - m.end, m.start)):
+        if not any(
+            m.start < a.end and a.start < m.end
+            and ((a.start, a.end) != (m.start, m.end) or a.value == m.value)
+            for a in accepted
+        ):
+            accepted.append(m)
+    return sorted(accepted, key=lambda m: (m.start, m.end, m.value))
 
 
 @DefaultV1Recipe.register(

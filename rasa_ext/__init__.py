@@ -8,7 +8,9 @@ calls ``install()`` before Rasa starts:
   phone number, rendered from the domain's responses inside Rasa (no action server);
 * ``rasa_ext.server``: ``GET /`` answers ``ok`` without Rasa's version, and request
   bodies are capped (1 MB) before any channel reads them;
-* ``rasa_ext.tracker_store``: a storage error fails one turn instead of stopping Rasa.
+* ``rasa_ext.tracker_store``: a storage error fails one turn instead of stopping Rasa;
+* ``rasa_ext.form_answers``: an answer to a form's free-text question is recorded as
+  ``inform``, not as an NLU failure.
 
 Nothing here imports ``actions``; settings come from ``clinic.settings``.
 """
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 
 def install() -> None:
-    from rasa_ext import safety, server, tracker_store
+    from rasa_ext import form_answers, safety, server, tracker_store
 
+    form_answers.install()
     safety.install()
     server.install()
     tracker_store.install()

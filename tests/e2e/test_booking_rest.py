@@ -81,6 +81,15 @@ def test_appointment_request_from_question_to_reference(stack):
     engine.dispose()
     assert [tuple(r) for r in rows] == [(match.group(1), "appointment", "Nephrologist", NAME, EMAIL,
                                          "+447911123456", "next Tuesday morning", "rest")]
+    # Every answer to the form's questions is recorded as an answer, not as an NLU failure.
+    with engine.connect() as conn:
+        intents = {json.loads(data).get("text"): intent for data, intent in conn.execute(sa.text(
+            "SELECT data, intent_name FROM events WHERE sender_id = :c AND type_name = 'user'"),
+            {"c": sender}).all()}
+    engine.dispose()
+    assert "nlu_fallback" not in intents.values(), intents
+    for answer in (NAME, EMAIL, "next Tuesday morning"):
+        assert intents[answer] == "inform", (answer, intents[answer])
 
     for log in ("actions.log", "rasa.log"):
         text = (stack.log_dir / log).read_text(errors="replace")

@@ -1,5 +1,11 @@
+"""The red-flag matcher (nlu_components/red_flags.py) on the real phrase file and the
+real spaCy pipeline: every phrase raises its flag, negated, past and reassured mentions
+do not (rules: guide/negation.py, tested alone in tests/guide/test_negation.py), and a
+present symptom next to them still does."""
+
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from guide.red_flags import read_flags
 from nlu_components.red_flags import RedFlagDetector
@@ -7,6 +13,8 @@ from tests.conftest import RED_FLAGS
 
 FLAGS = yaml.safe_load(RED_FLAGS.read_text())["flags"]
 PHRASES = [(flag, phrase) for flag, spec in FLAGS.items() for phrase in spec["phrases"]]
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +22,23 @@ def detector(nlp):
     return RedFlagDetector(nlp, read_flags(RED_FLAGS))
 
 
-def as_sentence(phrase: str) -> str:
-    return "Please help, " + phrase.replace("...", "is really") + " since this morning"
+def flags_in(detector, text):
+    return {f["value"] for f in detector.find(text)}
 
 
+def written(phrase: str) -> str:
+    return phrase.replace("...", "is really")
+
+
+@pytest.mark.parametrize("template", [
+    "{}",
+    "I have {}",
+    "my dad {}",
+    "Please help, {} since this morning",
+])
 @pytest.mark.parametrize("flag, phrase", PHRASES, ids=[p for _, p in PHRASES])
-def test_every_listed_phrase_raises_its_flag(detector, flag, phrase):
-    found = detector.find(as_sentence(phrase))
-    assert flag in [f["value"] for f in found], phrase
+def test_every_listed_phrase_raises_its_flag(detector, flag, phrase, template):
+    assert flag in flags_in(detector, template.format(written(phrase))), phrase
 
 
 @pytest.mark.parametrize(
@@ -66,3 +83,101 @@ def test_the_span_points_at_the_symptom(detector):
 def test_ordinary_questions_raise_no_flag(detector, text):
     assert detector.find(text) == []
 
+
+
+@pytest.mark.parametrize("text, not_raised", [
+    ("There is no chest pain at all, I only want to know about my scan", "chest_pain"),
+    ("Just wondering, what does chest tightness from calcium feel like?", "chest_pain"),
+    ("I'm not having a heart attack, relax", "chest_pain"),
+    ("He has no difficulty breathing and sleeps fine", "breathing"),
+    ("I was short of breath back in 2019 and made a full recovery", "breathing"),
+    ("Her speech is not slurred and her face isn't drooping", "stroke"),
+    ("My uncle showed signs of a stroke years ago and is doing well now", "stroke"),
+    ("I have never fainted", "fainting"),
+    ("As a teenager I once blacked out at a concert", "fainting"),
+    ("Grandpa collapsed two years ago but he is fine now", "collapse"),
+    ("She isn't unconscious, she is just tired", "collapse"),
+    ("There's no heavy bleeding from the cut", "bleeding"),
+    ("The wound is not oozing and there is no pus coming out", "wound_infection"),
+    ("I had a high fever as a child, can that cause calcium deposits?", "wound_infection"),
+    ("I've never had a severe headache", "headache"),
+    ("Chest pain: none. Temperature normal.", "chest_pain"),
+    ("no chest pain, trouble breathing or fever", "breathing"),
+    ("Nothing urgent, just curious whether chest pain can come from calcium", "chest_pain"),
+    ("I don’t have a high fever", "wound_infection"),
+])
+def test_negated_past_and_reassured_mentions_raise_nothing(detector, text, not_raised):
+    assert flags_in(detector, text) == set(), not_raised
+
+
+@pytest.mark.parametrize("text, raised", [
+    ("no high fever but I have crushing chest pain right now", {"chest_pain"}),
+    ("I'm not sure, but I think my wife is having a stroke", {"stroke"}),
+    ("I don't have a high fever, but he can't breathe", {"breathing"}),
+    ("My mum had signs of a stroke years ago, and now her face is drooping", {"stroke"}),
+    ("I fainted as a kid, but today I passed out twice", {"fainting"}),
+    ("not bleeding heavily anymore, but my wound is oozing pus", {"wound_infection"}),
+    ("I'm not short of breath but my chest hurts", {"chest_pain"}),
+    ("She doesn't have chest pain, she collapsed and won't wake up", {"collapse"}),
+    ("no chest pressure, chest pain now", {"chest_pain"}),
+    ("I didn't have chest pain yesterday but today I do", {"chest_pain"}),
+])
+def test_mixed_messages_raise_the_present_symptom(detector, text, raised):
+    assert flags_in(detector, text) == raised
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("she isn't breathing", "breathing"),
+    ("she isn’t breathing", "breathing"),  # a phone's apostrophe
+    ("he can't breathe", "breathing"),
+    ("I can’t breathe", "breathing"),
+    ("I don't feel my arm", "stroke"),
+    ("my son is not responding", "collapse"),
+    ("he won't wake up", "collapse"),
+    ("I hope he's not having a stroke", "stroke"),
+    ("I can't walk without getting short of breath", "breathing"),
+    ("I've never had chest pain like this", "chest_pain"),
+])
+def test_a_negation_that_is_the_symptom_still_raises_it(detector, text, flag):
+    assert flag in flags_in(detector, text)
+
+
+@pytest.mark.parametrize("text", [
+    "my grandfather fell and doesn't answer me",
+    "mum fall down and not wake",
+    "he lying on floor and not talking to me",
+    "my sister is unconscious on the kitchen floor",
+    "he passed out and won't come round",
+    "dad collapse in garden, he no wake up",
+    "my wife is not responding",
+    "I can't wake him, please help",
+    "she just keeled over",
+    "he dropped to the floor and isnt moving",
+    "my husband he not answer me",
+    "found my father on the floor",
+    "she is very hard to wake",
+    "baby not open eyes",
+    "he collapsed",
+])
+def test_collapse_and_unresponsiveness_in_plain_and_non_native_words(detector, text):
+    assert "collapse" in flags_in(detector, text)
+
+
+def test_the_output_format_is_kept(detector):
+    [found] = detector.find("my dad collapsed")
+    assert found == {"entity": "red_flag", "start": 7, "end": 16, "value": "collapse",
+                     "label": FLAGS["collapse"]["label"]}
+
+
+@FUZZ
+@given(st.sampled_from(PHRASES), st.sampled_from(["", " now", "!", " since this morning", ", please help"]))
+def test_i_have_and_any_listed_phrase_always_raises_its_flag(detector, flag_phrase, ending):
+    flag, phrase = flag_phrase
+    assert flag in flags_in(detector, "I have " + written(phrase) + ending)
+
+
+@FUZZ
+@given(st.text())
+def test_find_never_raises_on_any_text(detector, text):
+    for found in detector.find(text):
+        assert 0 <= found["start"] < found["end"] <= len(text)

@@ -1,0 +1,56 @@
+"""A message that answers the active form's question is recorded as that answer.
+
+Inside the booking form the patient types a name, an e-mail, "next Tuesday morning" or
+a note. The classifier has no intent for such text, so its confidence is low and the
+FallbackClassifier records ``nlu_fallback``; the form still takes the answer (its
+validation action reads the text), but the conversation looked like a failure on
+every booking (the console flagged them all; its top "fallback messages" were e-mails
+and names). Here, after NLU and before the policies, a ``nlu_fallback`` message
+becomes ``inform`` (the domain's intent for an answer to a form's question) when a form
+is active and asks for a free-text slot: a ``text`` slot filled by the form's own
+validation action (``custom`` mapping). The classifier's ranking is kept below it,
+and anything else (an emergency, a question, "cancel") is left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+FALLBACK_INTENT = "nlu_fallback"
+ANSWER_INTENT = "inform"
+_ORIGINAL = MessageProcessor.parse_message
+
+
+def asks_for_free_text(domain: Domain, tracker: Optional[DialogueStateTracker]) -> bool:
+    if tracker is None or not tracker.active_loop_name or ANSWER_INTENT not in domain.intents:
+        return False
+    requested = tracker.get_slot("requested_slot")
+    slot = next((s for s in domain.slots if s.name == requested), None)
+    if slot is None or slot.type_name != "text":
+        return False
+    return bool(slot.mappings) and all(m.get("type") == "custom" for m in slot.mappings)
+
+
+def as_form_answer(parse_data: Dict[str, Any]) -> Dict[str, Any]:
+    intent = parse_data.get("intent") or {}
+    if intent.get("name") != FALLBACK_INTENT:
+        return parse_data
+    answer = {"name": ANSWER_INTENT, "confidence": 1.0}
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != ANSWER_INTENT]
+    return {**parse_data, "intent": answer, "intent_ranking": [answer] + ranking}
+
+
+async def parse_message(self: MessageProcessor, message, tracker: Optional[DialogueStateTracker] = None,
+                        only_output_properties: bool = True) -> Dict[str, Any]:
+    parse_data = await _ORIGINAL(self, message, tracker, only_output_properties)
+    if asks_for_free_text(self.domain, tracker):
+        return as_form_answer(parse_data)
+    return parse_data
+
+
+def install() -> None:
+    MessageProcessor.parse_message = parse_message

@@ -1,0 +1,54 @@
+"""rasa_ext.form_answers with the project's real domain and Rasa trackers."""
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActiveLoop, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_ext.form_answers import as_form_answer, asks_for_free_text
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def tracker(domain, loop=None, requested=None):
+    t = DialogueStateTracker.from_events("p", [], slots=domain.slots)
+    if loop:
+        t.update(ActiveLoop(loop))
+    if requested:
+        t.update(SlotSet("requested_slot", requested))
+    return t
+
+
+FALLBACK = {"text": "Rosalind Okafor", "intent": {"name": "nlu_fallback", "confidence": 0.45},
+            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45},
+                               {"name": "greet", "confidence": 0.3}]}
+
+
+@pytest.mark.parametrize("slot", ["booking_full_name", "booking_contact", "booking_time_text", "booking_note"])
+def test_free_text_questions_of_the_booking_form(domain, slot):
+    assert asks_for_free_text(domain, tracker(domain, "booking_form", slot))
+
+
+@pytest.mark.parametrize("loop, slot", [(None, None), ("booking_form", "booking_confirmed"),
+                                        ("data_deletion_form", "deletion_confirmed"),
+                                        ("booking_form", None), ("booking_form", "no_such_slot")])
+def test_yes_no_questions_and_no_form_are_left_alone(domain, loop, slot):
+    assert not asks_for_free_text(domain, tracker(domain, loop, slot))
+    assert not asks_for_free_text(domain, None)
+
+
+def test_a_fallback_becomes_the_answer_with_the_ranking_kept():
+    data = as_form_answer(FALLBACK)
+    assert data["intent"] == {"name": "inform", "confidence": 1.0}
+    assert [r["name"] for r in data["intent_ranking"]] == ["inform", "nlu_fallback", "greet"]
+    assert data["text"] == "Rosalind Okafor"
+
+
+@pytest.mark.parametrize("intent", ["report_emergency", "cancel", "ask_recovery", "request_human"])
+def test_other_intents_are_never_replaced(intent):
+    data = dict(FALLBACK, intent={"name": intent, "confidence": 1.0})
+    assert as_form_answer(data) is data

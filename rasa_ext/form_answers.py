@@ -8,12 +8,14 @@ every booking (the console flagged them all; its top "fallback messages" were e-
 and names). Here, after NLU and before the policies, a ``nlu_fallback`` message
 becomes ``inform`` (the domain's intent for an answer to a form's question) when a form
 is active and asks for a free-text slot: a ``text`` slot filled by the form's own
-validation action (``custom`` mapping). The classifier's ranking is kept below it,
-and anything else (an emergency, a question, "cancel") is left alone.
+validation action (``custom`` mapping). So does a message shaped like contact details
+(an e-mail address, a phone number) whatever the classifier guessed, unless it is an
+emergency, "cancel" or another request. The classifier's ranking is kept below it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Optional
 
 from rasa.core.processor import MessageProcessor
@@ -22,6 +24,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 FALLBACK_INTENT = "nlu_fallback"
 ANSWER_INTENT = "inform"
+# Never turned into an answer: what the form itself treats as leaving or interrupting it.
+KEEP = {"report_emergency", "cancel", "restart", "request_human", "request_data_deletion"}
+CONTACT_SHAPE = re.compile(r"[^\s@]@[^\s@]|(?:\d[\s().+-]*){7,}")
 _ORIGINAL = MessageProcessor.parse_message
 
 
@@ -36,8 +41,9 @@ def asks_for_free_text(domain: Domain, tracker: Optional[DialogueStateTracker]) 
 
 
 def as_form_answer(parse_data: Dict[str, Any]) -> Dict[str, Any]:
-    intent = parse_data.get("intent") or {}
-    if intent.get("name") != FALLBACK_INTENT:
+    name = (parse_data.get("intent") or {}).get("name")
+    contact = bool(CONTACT_SHAPE.search(parse_data.get("text") or ""))
+    if name == ANSWER_INTENT or name in KEEP or not (name == FALLBACK_INTENT or contact):
         return parse_data
     answer = {"name": ANSWER_INTENT, "confidence": 1.0}
     ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != ANSWER_INTENT]

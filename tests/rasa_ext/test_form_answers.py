@@ -52,3 +52,15 @@ def test_a_fallback_becomes_the_answer_with_the_ranking_kept():
 def test_other_intents_are_never_replaced(intent):
     data = dict(FALLBACK, intent={"name": intent, "confidence": 1.0})
     assert as_form_answer(data) is data
+
+
+@pytest.mark.parametrize("text", ["rosalind.okafor@example.org", "07911 123456", "+44 (0) 7700-900123"])
+def test_contact_details_are_an_answer_whatever_the_classifier_guessed(text):
+    data = {"text": text, "intent": {"name": "ask_capabilities", "confidence": 0.6}, "intent_ranking": []}
+    assert as_form_answer(data)["intent"]["name"] == "inform"
+
+
+def test_contact_details_never_hide_an_emergency_or_a_cancel():
+    for intent in ("report_emergency", "cancel"):
+        data = {"text": "call 07911 123456 he collapsed", "intent": {"name": intent, "confidence": 1.0}}
+        assert as_form_answer(data)["intent"]["name"] == intent

@@ -40,6 +40,9 @@ SECTION_MARGIN = 0.05
 
 Hits = Sequence[Tuple[str, float]]
 
+# "that", "it", "those": the message is about what the conversation is already on.
+_REFERS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|they|one|ones|kind)\b", re.I)
+
 _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
     "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
@@ -260,11 +263,17 @@ def answer_for(
             if related and len(related) <= 2:
                 answer = _items_answer(guide, related)
                 answer.replies += overview_aspect(guide, "causes").replies[:1]
+        elif context.item and context.item.startswith("types:") and _REFERS_BACK.search(text):
+            # "what could cause that?" after a type: the type's own text gives its causes.
+            answer = item_answer(guide, guide.item(context.item))
+            answer.replies += overview_aspect(guide, "causes").replies[:1]
         return answer
     if intent == "ask_detection":
         return overview_aspect(guide, "detection")
     if key == "overview":
-        return section_summary(guide, key)
+        # "can tendons get it too?": a place or kind the lay lists lack, close to one type.
+        typed = semantic_pick(guide, hits, "types", SEMANTIC_ANYWHERE, text)
+        return item_answer(guide, typed) if typed else section_summary(guide, key)
 
     section = guide.section(key)
     named = _items_named(guide, entities)

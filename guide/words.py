@@ -62,7 +62,9 @@ _SECTION_WORDS = frozenset(stems(
     deal dealing prepare preparing preparation ready steps step recovery recover recovering
     afterwards procedure usually happen happens available many look looks expect come comes
     next point points general overall typical typically main usual manage managed
-    management handle handles care cares go goes form forms"""))
+    management handle handles care cares go goes form forms appointment appointments
+    visit visits consultation before beforehand tips tip advice done see seeing week weeks
+    month months tomorrow soon upcoming options available possible usually exactly"""))
 
 
 def asks_for_whole_section(text: str) -> bool:

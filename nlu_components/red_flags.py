@@ -18,6 +18,8 @@ by the rules of ``guide.negation``; a phrase whose own words negate ("can't brea
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -74,6 +76,11 @@ class RedFlagDetector:
             for m in self._present_matches(text)
         ]
 
+    def only_discounted(self, text: Text) -> bool:
+        """True when ``text`` names red flags but every one is negated, past or played
+        down ("no chest pain, just curious"): nothing here is an emergency."""
+        return bool(self._index.find(text.translate(_APOSTROPHES))) and not self._present_matches(text)
+
     def _present_matches(self, text: Text) -> List[PhraseMatch]:
         # Phones type "can’t": one character for another, so the offsets stay right.
         text = text.translate(_APOSTROPHES)
@@ -103,6 +110,11 @@ class RedFlagDetector:
     def _is_present(self, context: SymptomContext, m: PhraseMatch) -> bool:
         return context.why_not_present(m.start, m.end, self._gapped[m.value]) is None
 
+
+RESOLVED = re.compile(
+    r"\b(?:years?|yrs?|months?|weeks?|days?)\s+(?:ago|back)\b|\blast (?:year|month)\b|\banymore\b"
+    r"|\bno longer\b|\bstopped\b|\b(?:is|was|she's|he's|shes|hes|i'm|im|am|are|they're) "
+    r"(?:fine|ok|okay|stable|better|recovered|well)\b", re.I)
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 
@@ -193,6 +205,7 @@ class RedFlagMatcher(GraphComponent):
         for message in messages:
             found = self.detector.find(message.get(TEXT) or "")
             if not found:
+                self._drop_discounted_emergency(message)
                 continue
             for entity in found:
                 entity["extractor"] = self.__class__.__name__
@@ -208,3 +221,26 @@ class RedFlagMatcher(GraphComponent):
             if previous.get("name") not in (None, EMERGENCY_INTENT):
                 message.set("overridden_intent", previous, add_to_output=True)
         return messages
+
+    def _drop_discounted_emergency(self, message: Message) -> None:
+        """The classifier read "no chest pain at all" as an emergency because of its words;
+        when every red-flag phrase of the message is negated, past or played down, its
+        next guess stands instead. (An emergency in words the phrase list lacks, with no
+        discounted phrase, still reaches the rules as the classifier said.)"""
+        intent = message.get(INTENT) or {}
+        if not isinstance(intent, dict) or intent.get("name") != EMERGENCY_INTENT:
+            return
+        text = message.get(TEXT) or ""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT]
+        if not ranking:
+            return
+        # No listed phrase at all, but the classifier keyed on a word like "stroke" or
+        # "bleeding" in a story that is over ("years ago", "stopped", "fine now") and the
+        # patient asks a question about the guide: that question stands.
+        resolved_question = (not self.detector.find(text) and "?" in text and RESOLVED.search(text)
+                             and str(ranking[0].get("name", "")).startswith("ask_"))
+        if not (resolved_question or self.detector.only_discounted(text)):
+            return
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        message.set("overridden_intent", intent, add_to_output=True)

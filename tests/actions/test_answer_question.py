@@ -197,3 +197,22 @@ def test_a_section_answer_carries_its_points_in_the_text_not_only_in_buttons(gui
     lines = messages[0]["text"].splitlines()
     assert [line for line in lines if line.startswith("• ")] == [
         f"• {i.title}" for i in guide.section("recovery").items]
+
+
+def test_what_causes_that_after_a_type_answers_from_that_type(guide):
+    brain = guide.item("types:brain_calcifications")
+    messages, events = run(make_tracker("what could cause that?", "ask_causes",
+                                        slots={"section": "types", "item": brain.ref}))
+    assert brain.text in messages[0]["text"]
+    # a general causes question in the same conversation stays general
+    messages, events = run(make_tracker("why do calcifications form in general?", "ask_causes",
+                                        slots={"section": "types", "item": brain.ref}))
+    assert brain.text not in messages[0]["text"]
+
+
+def test_a_place_the_lay_lists_lack_asked_as_a_definition_finds_its_type(guide):
+    hits = [{"item": "types:soft_tissue_calcifications", "score": 0.62}]
+    messages, events = run(make_tracker("can tendons get it too?", "ask_definition", guide_items=hits))
+    assert guide.item("types:soft_tissue_calcifications").text in messages[0]["text"]
+    messages, events = run(make_tracker("what is a calcified lesion?", "ask_definition", guide_items=hits))
+    assert events[-1] == SlotSet("item", None)  # a definition question stays the overview

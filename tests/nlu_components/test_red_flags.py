@@ -8,7 +8,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from guide.red_flags import read_flags
-from nlu_components.red_flags import RedFlagDetector
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu_components.red_flags import RedFlagDetector, RedFlagMatcher
 from tests.conftest import RED_FLAGS
 
 FLAGS = yaml.safe_load(RED_FLAGS.read_text())["flags"]
@@ -181,3 +183,60 @@ def test_i_have_and_any_listed_phrase_always_raises_its_flag(detector, flag_phra
 def test_find_never_raises_on_any_text(detector, text):
     for found in detector.find(text):
         assert 0 <= found["start"] < found["end"] <= len(text)
+
+
+class _Matcher(RedFlagMatcher):
+    """The component's process() with a given detector (no model storage needed)."""
+
+    def __init__(self, detector):  # noqa: D107 - test double of the constructor only
+        self._detector_for_test = detector
+
+    @property
+    def detector(self):
+        return self._detector_for_test
+
+
+def _classified(text, intent, ranking):
+    message = Message.build(text=text)
+    message.set("intent", {"name": intent, "confidence": 0.9})
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    return message
+
+
+def test_a_classifier_alarm_on_only_negated_mentions_gives_way_to_its_next_guess(detector):
+    message = _classified("zero chest pain, zero shortness of breath, what does a cardiologist do?",
+                          "report_emergency", [("report_emergency", 0.9), ("ask_specialist", 0.08)])
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == "ask_specialist"
+    assert message.get("overridden_intent")["name"] == "report_emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "grandpa fall down and no wake up",             # a listed phrase, present: stays
+    "he went grey and is making strange noises",    # no listed phrase at all: the classifier decides
+    "no fever but my chest is crushing me now",     # one negated, one present
+])
+def test_a_classifier_alarm_stays_unless_every_mention_is_discounted(detector, text):
+    message = _classified(text, "report_emergency", [("report_emergency", 0.9), ("greet", 0.05)])
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == "report_emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "my dad had a stroke years ago, he's fine now. can calcium build up in the brain?",
+    "the bleeding stopped days ago. how do i care for the wound now?",
+])
+def test_a_classifier_alarm_on_a_story_that_is_over_gives_way_to_the_question(detector, text):
+    message = _classified(text, "report_emergency", [("report_emergency", 0.8), ("ask_recovery", 0.1)])
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == "ask_recovery"
+
+
+@pytest.mark.parametrize("text", [
+    "he had a stroke years ago and now he is slurring, what do I do?",   # a listed phrase, present
+    "bleeding stopped days ago but now it is gushing",                    # no question, no guide question
+])
+def test_a_story_that_is_not_over_keeps_the_alarm(detector, text):
+    message = _classified(text, "report_emergency", [("report_emergency", 0.8), ("ask_recovery", 0.1)])
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == "report_emergency"

@@ -11,7 +11,7 @@ from guide.red_flags import read_flags
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components.red_flags import RedFlagDetector, RedFlagMatcher
-from tests.conftest import RED_FLAGS
+from tests.conftest import RED_FLAGS, ROOT
 
 FLAGS = yaml.safe_load(RED_FLAGS.read_text())["flags"]
 PHRASES = [(flag, phrase) for flag, spec in FLAGS.items() for phrase in spec["phrases"]]
@@ -240,3 +240,11 @@ def test_a_story_that_is_not_over_keeps_the_alarm(detector, text):
     message = _classified(text, "report_emergency", [("report_emergency", 0.8), ("ask_recovery", 0.1)])
     _Matcher(detector).process([message])
     assert message.get("intent")["name"] == "report_emergency"
+
+
+EMERGENCY_SET = yaml.safe_load((ROOT / "tests" / "eval" / "emergencies.yml").read_text())
+
+
+@pytest.mark.parametrize("text", EMERGENCY_SET["emergencies"])
+def test_every_emergency_of_the_blind_written_set_raises_a_flag(detector, text):
+    assert flags_in(detector, text), text

@@ -15,6 +15,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from guide.model import QUESTION_INTENTS, Concept, Guide, Item, Section
 from guide.words import asks_for_whole_section
+from actions.retrieval import (
+    SEMANTIC_ANYWHERE, SEMANTIC_IN_SECTION, Hits, distinct_type, named_elsewhere, semantic_pick,
+)
 
 # Question intents and the guide section each one is about (one list, in guide/).
 INTENT_SECTIONS = QUESTION_INTENTS
@@ -29,16 +32,6 @@ REQUEST_BUTTONS = [
 # action's slots and the booking form's specialist.
 SUBJECT_ENTITIES = ("lesion_type", "location", "cause")
 
-# Cosine scores of the semantic retriever (nlu_components/embeddings.py) above which
-# its closest item is taken, measured on the dev split of tests/eval/blind/ (see
-# config.yml): within the section the intent names, and with no section to go by.
-SEMANTIC_IN_SECTION = 0.35
-SEMANTIC_ANYWHERE = 0.55
-# An item is not taken when the section's own heading or summary is closer than the
-# item by more than this: the message asks for the section.
-SECTION_MARGIN = 0.05
-
-Hits = Sequence[Tuple[str, float]]
 
 # "that", "it", "those": the message is about what the conversation is already on.
 _REFERS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|they|one|ones|kind)\b", re.I)
@@ -222,25 +215,6 @@ def _concept_from(
     return None
 
 
-def semantic_pick(guide: Guide, hits: Hits, section: Optional[str] = None,
-                  min_score: float = SEMANTIC_IN_SECTION, text: str = "") -> Optional[Item]:
-    """The retriever's closest item (of ``section``, if given) when it scores ``min_score``,
-    unless the message asks for the whole section (its words, or the section's own
-    passage about as close as the item)."""
-    if text and asks_for_whole_section(text):
-        return None
-    scores = dict(hits)
-    for ref, score in hits:
-        if score < min_score:
-            return None
-        if ":" not in ref or (section is not None and ref.split(":", 1)[0] != section):
-            continue
-        if scores.get(ref.split(":", 1)[0], -1.0) > score + SECTION_MARGIN:
-            return None
-        return guide.item(ref)
-    return None
-
-
 def answer_for(
     guide: Guide, intent: str, entities: Dict[str, List[str]], context: Context, text: str = "",
     hits: Hits = (),
@@ -253,6 +227,9 @@ def answer_for(
         # Another intent routed here (e.g. a rule added later): answer from what was named.
         return _follow_up(guide, entities, context, text, hits)
     key = INTENT_SECTIONS[intent]
+    elsewhere = named_elsewhere(key, _items_named(guide, entities), hits)
+    if elsewhere:
+        return _items_answer(guide, elsewhere)
     if intent == "ask_causes":
         answer = overview_aspect(guide, "causes")
         # "why does calcium build up in the brain?": the type's own text gives its causes.
@@ -272,15 +249,15 @@ def answer_for(
         return overview_aspect(guide, "detection")
     if key == "overview":
         # "can tendons get it too?": a place or kind the lay lists lack, close to one type.
-        typed = semantic_pick(guide, hits, "types", SEMANTIC_ANYWHERE, text)
+        typed = distinct_type(guide, hits, text)
         return item_answer(guide, typed) if typed else section_summary(guide, key)
 
     section = guide.section(key)
     named = _items_named(guide, entities)
     # Items of another section named here ("physiotherapy" asked about recovery) lend
     # their titles to the search below.
-    found = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key])) \
-        or semantic_pick(guide, hits, key, text=text)
+    by_words = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key]))
+    found = by_words or semantic_pick(guide, hits, key, text=text)
     own = [i for i in named if i.section == key]
     if own:
         return _items_answer(guide, own + ([found] if found and found not in own else []))
@@ -289,6 +266,10 @@ def answer_for(
         subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
         if subject:
             return specialist_answer(guide, subject)
+        # "who should he see?" after a finding: the subject so far, unless the words
+        # themselves name a specialist's item.
+        if context.subject and not by_words and not asks_for_whole_section(text):
+            return specialist_answer(guide, context.subject)
         if found:
             return item_answer(guide, found)
         if context.subject:
@@ -318,7 +299,7 @@ def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()
         elif concept:
             items = guide.related_items("types", concept.guide_terms)[:2]
     if not items:
-        picked = semantic_pick(guide, hits, "types") or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE)
+        picked = distinct_type(guide, hits, min_score=SEMANTIC_IN_SECTION) or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE)
         items = [picked] if picked else []
     if not items:
         # Nothing the guide has a part for: what calcified lesions are, in general.

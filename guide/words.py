@@ -20,7 +20,8 @@ _STOP = frozenset(
     thing things kind one ones lot much really something anything someone people person
     calcified calcification calcifications lesion lesions calcium deposit deposits
     guide clinic doctor doctors like just ever even still also okay yes hello thanks
-    thank way say said let""".split()
+    thank way say said let
+    wat wot wats whats abt pls plz thx hw""".split()
 )
 
 

@@ -7,7 +7,7 @@
   text, and its lay phrases from knowledge/lay_terms.yml) and outputs the closest
   items with their cosine scores as ``guide_items`` in the parse data. The
   answering action uses them when the intent and the phrase entities do not decide
-  which item is meant (actions/answering.py, ``semantic_pick``).
+  which item is meant (actions/retrieval.py, ``semantic_pick`` and ``distinct_type``).
 
 Both encode a message once (the encoder remembers recent texts). The retriever's
 passage vectors are computed when it is trained and kept in the model (a few

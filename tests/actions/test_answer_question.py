@@ -216,3 +216,78 @@ def test_a_place_the_lay_lists_lack_asked_as_a_definition_finds_its_type(guide):
     assert guide.item("types:soft_tissue_calcifications").text in messages[0]["text"]
     messages, events = run(make_tracker("what is a calcified lesion?", "ask_definition", guide_items=hits))
     assert events[-1] == SlotSet("item", None)  # a definition question stays the overview
+
+
+def test_a_general_question_near_every_type_gets_what_calcified_lesions_are(guide):
+    # "what is a calcification?" lands near all the types (brain first), none well ahead.
+    hits = [{"item": "types:brain_calcifications", "score": 0.65}, {"item": "overview", "score": 0.58},
+            {"item": "types:visceral_organ_calcifications", "score": 0.56}]
+    messages, events = run(make_tracker("wat is a calcifcation", "ask_definition", guide_items=hits))
+    assert guide.section("overview").heading in messages[0]["text"]
+    assert guide.item("types:brain_calcifications").text not in messages[0]["text"]
+    assert events == [SlotSet("section", "overview"), SlotSet("item", None)]
+
+
+def test_a_definition_question_closer_to_the_overview_than_to_a_type_stays_general(guide):
+    hits = [{"item": "overview", "score": 0.79}, {"item": "types:brain_calcifications", "score": 0.77},
+            {"item": "types:soft_tissue_calcifications", "score": 0.50}]
+    messages, events = run(make_tracker("what does calcification actually mean", "ask_definition",
+                                        guide_items=hits))
+    assert events[-1] == SlotSet("item", None)
+
+
+def test_a_place_close_to_one_type_only_gets_that_type(guide):
+    hits = [{"item": "types:soft_tissue_calcifications", "score": 0.72},
+            {"item": "specialists:orthopedic_specialist", "score": 0.41},
+            {"item": "types:atherosclerotic_calcifications", "score": 0.37}]
+    messages, events = run(make_tracker("can tendons get it too?", "ask_definition", guide_items=hits))
+    assert guide.item("types:soft_tissue_calcifications").text in messages[0]["text"]
+    assert SlotSet("item", "types:soft_tissue_calcifications") in events
+
+
+def test_an_item_of_another_section_named_and_closest_in_meaning_wins_over_the_intent(guide):
+    # "how do I keep the wound clean?" after an operation, classified as a treatment question
+    hits = [{"item": "recovery:wound_care", "score": 0.65}, {"item": "treatment:surgical_removal", "score": 0.5}]
+    messages, events = run(make_tracker(
+        "had it removed last week, how do i keep the wound clean?", "ask_treatment",
+        [entity("recovery_step", "wound_care"), entity("cause", "removal")], guide_items=hits))
+    assert guide.item("recovery:wound_care").text in messages[0]["text"]
+    assert SlotSet("item", "recovery:wound_care") in events
+    # named but not closest in meaning: the intent's section decides as before
+    hits = [{"item": "treatment:surgical_removal", "score": 0.6}, {"item": "recovery:wound_care", "score": 0.5}]
+    messages, events = run(make_tracker(
+        "will the surgery leave a wound?", "ask_treatment",
+        [entity("recovery_step", "wound_care")], guide_items=hits))
+    assert SlotSet("item", "recovery:wound_care") not in events
+
+
+def test_who_should_he_see_after_a_finding_names_the_specialist_for_that_subject(guide):
+    slots = {"section": "types", "item": "types:atherosclerotic_calcifications",
+             "lesion_type": "atherosclerotic_calcifications"}
+    messages, _ = run(make_tracker("who should he see", "ask_specialist", slots=slots,
+                                   guide_items=[{"item": "specialists:radiologist", "score": 0.4}]))
+    assert guide.item("specialists:cardiologist").text in " ".join(m["text"] for m in messages)
+    # a specialist named in words decides over the subject so far
+    messages, events = run(make_tracker("who reads the scans?", "ask_specialist",
+                                        [entity("specialist", "radiologist")], slots=slots))
+    assert SlotSet("item", "specialists:radiologist") in events
+
+
+def test_an_item_named_elsewhere_that_only_ties_with_the_intents_section_leaves_the_intent(guide):
+    hits = [{"item": "treatment:medications", "score": 0.61},
+            {"item": "preparation:review_your_medications", "score": 0.60}]
+    messages, events = run(make_tracker(
+        "what about the pills i already take, should i mention them", "ask_preparation",
+        [entity("treatment", "medications")], guide_items=hits))
+    assert SlotSet("section", "preparation") in events
+    assert SlotSet("item", "treatment:medications") not in events
+
+
+def test_who_would_operate_after_a_finding_is_the_surgeon_not_the_subjects_specialist(guide):
+    slots = {"section": "types", "item": "types:soft_tissue_calcifications",
+             "lesion_type": "soft_tissue_calcifications"}
+    messages, events = run(make_tracker(
+        "who would operate on it", "ask_specialist", [entity("treatment", "surgical_removal")],
+        slots=slots, guide_items=[{"item": "treatment:surgical_removal", "score": 0.59},
+                                  {"item": "specialists:surgeon", "score": 0.31}]))
+    assert SlotSet("item", "specialists:surgeon") in events

@@ -174,6 +174,7 @@ class SymptomContext:
     """One message, tokenised once; ``why_not_present`` judges each phrase found in it."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         found = [(m.group().lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
         self.words = [w for w, _, _ in found]
         self.spans = [(s, e) for _, s, e in found]

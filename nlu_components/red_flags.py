@@ -108,8 +108,16 @@ class RedFlagDetector:
         return _without_overlaps(kept)
 
     def _is_present(self, context: SymptomContext, m: PhraseMatch) -> bool:
+        if _NO_TROUBLE.match(context.text, m.end) and _NO.match(context.text[m.start:m.end]):
+            return False  # "no breathing problems": not the phrase "no breathing"
         return context.why_not_present(m.start, m.end, self._gapped[m.value]) is None
 
+
+# "no breathing" is a phrase of its own (he has no breathing), "no breathing problems"
+# denies the trouble: a phrase that starts with "no" and is followed by one of these.
+_NO = re.compile(r"no\b", re.I)
+_NO_TROUBLE = re.compile(r"\s+(?:problems?|issues?|troubles?|difficult(?:y|ies)|complaints?|worries)\b",
+                         re.I)
 
 RESOLVED = re.compile(
     r"\b(?:years?|yrs?|months?|weeks?|days?)\s+(?:ago|back)\b|\blast (?:year|month)\b|\banymore\b"
@@ -237,9 +245,15 @@ class RedFlagMatcher(GraphComponent):
         # No listed phrase at all, but the classifier keyed on a word like "stroke" or
         # "bleeding" in a story that is over ("years ago", "stopped", "fine now") and the
         # patient asks a question about the guide: that question stands.
-        resolved_question = (not self.detector.find(text) and "?" in text and RESOLVED.search(text)
-                             and str(ranking[0].get("name", "")).startswith("ask_"))
-        if not (resolved_question or self.detector.only_discounted(text)):
+        # The question is the classifier's best guide question among its next three guesses
+        # ("the bleeding stopped days ago, how do I care for the wound?" ranks out_of_scope
+        # just above ask_recovery once the alarm is set aside).
+        question = next((r for r in ranking[:3] if str(r.get("name", "")).startswith("ask_")), None)
+        resolved_question = (question is not None and not self.detector.find(text) and "?" in text
+                             and RESOLVED.search(text))
+        if resolved_question:
+            ranking = [question] + [r for r in ranking if r is not question]
+        elif not self.detector.only_discounted(text):
             return
         message.set(INTENT, ranking[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -232,6 +232,25 @@ def test_a_classifier_alarm_on_a_story_that_is_over_gives_way_to_the_question(de
     assert message.get("intent")["name"] == "ask_recovery"
 
 
+def test_a_story_that_is_over_takes_the_best_guide_question_among_the_next_guesses(detector):
+    # the classifier's next guess is out_of_scope, the guide question comes just after it
+    message = _classified("the bleeding stopped days ago. how do i care for the wound now?", "report_emergency",
+                          [("report_emergency", 0.7), ("out_of_scope", 0.11), ("ask_recovery", 0.08)])
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == "ask_recovery"
+    assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery", "out_of_scope"]
+
+
+@pytest.mark.parametrize("text, flags", [
+    ("no breathing problems at all", set()),
+    ("my lungs are fine, no breathing issues, but what causes calcium in the lungs?", set()),
+    ("he has no breathing", {"breathing"}),
+    ("no breathing and no pulse", {"breathing", "collapse"}),
+])
+def test_no_breathing_problems_denies_while_no_breathing_alarms(detector, text, flags):
+    assert flags_in(detector, text) == flags
+
+
 @pytest.mark.parametrize("text", [
     "he had a stroke years ago and now he is slurring, what do I do?",   # a listed phrase, present
     "bleeding stopped days ago but now it is gushing",                    # no question, no guide question

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 from guide.model import QUESTION_INTENTS, Concept, Guide, Item, Section
 from guide.words import asks_for_whole_section
@@ -299,7 +299,8 @@ def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()
         elif concept:
             items = guide.related_items("types", concept.guide_terms)[:2]
     if not items:
-        picked = distinct_type(guide, hits, min_score=SEMANTIC_IN_SECTION) or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE)
+        picked = (distinct_type(guide, hits, min_score=SEMANTIC_IN_SECTION)
+                  or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE))
         items = [picked] if picked else []
     if not items:
         # Nothing the guide has a part for: what calcified lesions are, in general.

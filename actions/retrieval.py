@@ -18,9 +18,9 @@ SEMANTIC_ANYWHERE = 0.55
 SECTION_MARGIN = 0.05
 # A general question ("what is a calcification?") lands near every type, and near
 # brain calcifications most of all; a message that names a kind or a place ("can
-# tendons get it too?") lands near one type, well ahead of the next. Measured on the
-# fresh set's messages: a named kind leads the next type by 0.14-0.30, a general
-# question by 0.00-0.09.
+# tendons get it too?") lands near one type, well ahead of the next. Read off a dozen
+# dev and fresh messages (tests/eval/blind/): a named kind or place leads the next type
+# by 0.14-0.35, a general question by 0.00-0.09.
 TYPE_LEAD = 0.12
 
 Hits = Sequence[Tuple[str, float]]

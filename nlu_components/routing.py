@@ -9,6 +9,11 @@
   ``min_score``) is a question about that item's section; the answering action then
   picks the item. Measured on the dev split: see config.yml.
 
+- **A question about which doctor** ("what type of doctor should she see?", "who does
+  the surgery?") that the classifier filed under another guide question or was unsure
+  of, with ``ask_specialist`` among its next two guesses, is a question about
+  specialists (but not "how do I find the right specialist?", a preparation step).
+
 Requests (booking, a person, "forget me"), small talk and emergencies are never
 changed (the red-flag matcher runs after this and overrides everything).
 """
@@ -60,6 +65,21 @@ MEANING_QUESTION = re.compile(
     re.I)
 
 
+SPECIALIST_INTENT = "ask_specialist"
+# "which doctor", "what type of specialist", "who does the surgery", "who treats this"
+WHICH_DOCTOR = re.compile(
+    r"\b(?:which|what)\s+(?:kind\s+of\s+|type\s+of\s+|sort\s+of\s+)?(?:doctors?|docs?|specialists?|"
+    r"specialities|specialty|speciality|consultants?)\b"
+    r"|\bwho\s+(?:does|do|would|will|should|can|could)\s+(?:the\s+)?(?:treat|operat|surger|remov|look\s+after|"
+    r"deal|manage|take\s+(?:it|them)\s+out)"
+    r"|\bwho\s+(?:treats|operates|removes|manages|deals\s+with|looks\s+after)\b",
+    re.I)
+
+# "how do I work out which specialist to look for?": finding one is a preparation step.
+FINDING_A_DOCTOR = re.compile(r"\b(?:find|finding|look(?:ing)?\s+for|search|research|choose|pick|work\s+out)\b",
+                              re.I)
+
+
 def is_personal_finding(text: Text) -> bool:
     return bool(PERSONAL_RESULT.search(text) and MEANING_QUESTION.search(text))
 
@@ -87,12 +107,19 @@ class GuideIntentRouter(GraphComponent):
     def process_training_data(self, training_data):
         return training_data
 
-    def route(self, text: Text, intent: Optional[Text], hits: List[Dict[Text, Any]]) -> Optional[tuple]:
+    def route(self, text: Text, intent: Optional[Text], hits: List[Dict[Text, Any]],
+              ranking: Optional[List[Dict[Text, Any]]] = None) -> Optional[tuple]:
         """(intent, confidence) to use instead of ``intent``, or None to keep it."""
         if intent not in REPLACEABLE:
             return None
         if intent != DIAGNOSIS_INTENT and is_personal_finding(text):
             return DIAGNOSIS_INTENT, 1.0
+        next_guesses = [r for r in (ranking or [])[1:3] if isinstance(r, dict)]
+        if (intent in QUESTION_INTENTS or intent == FALLBACK_INTENT) and intent != SPECIALIST_INTENT \
+                and WHICH_DOCTOR.search(text) and not FINDING_A_DOCTOR.search(text):
+            for guess in next_guesses:
+                if guess.get("name") == SPECIALIST_INTENT:
+                    return SPECIALIST_INTENT, float(guess.get("confidence") or 0.0)
         if intent == FALLBACK_INTENT and hits:
             ref, score = hits[0].get("item", ""), float(hits[0].get("score", 0.0))
             section = ref.split(":", 1)[0]
@@ -105,7 +132,8 @@ class GuideIntentRouter(GraphComponent):
             text, intent = message.get(TEXT), message.get(INTENT)
             if not text or not isinstance(intent, dict):  # a training example's label is a str
                 continue
-            routed = self.route(text, intent.get("name"), message.get("guide_items") or [])
+            routed = self.route(text, intent.get("name"), message.get("guide_items") or [],
+                                message.get(INTENT_RANKING_KEY) or [])
             if routed:
                 _set_intent(message, *routed)
         return messages

@@ -65,3 +65,43 @@ def test_a_training_example_intent_string_is_left_alone():
     message = Message.build(text=FINDINGS[1], intent="ask_types")
     GuideIntentRouter({}).process([message])
     assert message.get("intent") == "ask_types"
+
+
+def ranked(*names):
+    return [{"name": n, "confidence": round(0.6 - 0.2 * i, 2)} for i, n in enumerate(names)]
+
+
+@pytest.mark.parametrize("text", [
+    "my mum has calcium in her kidneys, what type of doctor should she see?",
+    "which doctor if its linked to a tumour",
+    "who does the surgery to remove them",
+    "what kind of specialist handles this",
+])
+def test_a_which_doctor_question_filed_elsewhere_goes_to_specialists(text):
+    router = GuideIntentRouter({})
+    ranking = ranked("ask_types", "nlu_fallback", "ask_specialist")
+    assert router.route(text, "ask_types", [], ranking) == ("ask_specialist", 0.2)
+
+
+def test_which_doctor_needs_specialists_among_the_next_guesses_and_never_replaces_a_request():
+    router = GuideIntentRouter({})
+    text = "which doctor should I show my scans to"
+    assert router.route(text, "ask_preparation", [], ranked("ask_preparation", "ask_recovery", "greet")) is None
+    assert router.route(text, "ask_preparation", [], ranked("ask_preparation", "greet", "out_of_scope",
+                                                              "ask_specialist")) is None
+    assert router.route(text, "request_appointment", [], ranked("request_appointment", "ask_specialist")) is None
+    # a question that names no doctor keeps its intent
+    assert router.route("how long is recovery", "ask_recovery", [], ranked("ask_recovery", "ask_specialist")) is None
+
+
+def test_an_unsure_which_doctor_question_goes_to_specialists_before_the_closest_item():
+    hits = [{"item": "types:visceral_organ_calcifications", "score": 0.64}]
+    ranking = ranked("nlu_fallback", "ask_types", "ask_specialist")
+    text = "my mum has calcium in her kidneys, what type of doctor should she see?"
+    assert GuideIntentRouter({}).route(text, "nlu_fallback", hits, ranking) == ("ask_specialist", 0.2)
+
+
+def test_finding_the_right_specialist_stays_a_preparation_question():
+    text = "nobody referred me anywhere, how do i work out which kind of specialist to look for?"
+    ranking = ranked("ask_preparation", "ask_specialist")
+    assert GuideIntentRouter({}).route(text, "ask_preparation", [], ranking) is None

@@ -35,7 +35,7 @@ MODEL := models/assistant-$(MODEL_ID).tar.gz
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements.lock requirements-encoder.txt tools/install_encoder.py
+$(VENV)/.installed: requirements.txt requirements.lock requirements-encoder.txt tools/install_encoder.py semantic/graph.py
 	@py=""; for c in python3.10 "$$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10 \
 	    "$$HOME"/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	  if "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then py="$$c"; break; fi; \
@@ -107,7 +107,8 @@ eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes 
 	  --set sealed=tests/eval/blind/sealed.yml:sealed --set dev=tests/eval/blind/dev.yml \
 	  --set fresh=tests/eval/blind/fresh.yml --set old=tests/eval/probes.yml --out reports/eval --gate
 
-bench: $(MODEL) ## Time messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations
+bench: $(MODEL) ## Time the semantic layer per message, messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations
+	$(PY) -m tools.bench_semantic --model $(MODEL)
 	$(PY) -m tools.bench_input --model $(MODEL)
 	$(PY) -m tools.bench_console
 

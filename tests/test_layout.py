@@ -14,14 +14,14 @@ ALLOWED = {
     "clinic": set(),
     "storage": {"clinic"},
     "guide": {"clinic"},
-    "semantic": {"tensorflow"},  # the encoder runs on the TensorFlow Rasa already loads
+    "semantic": set(),  # numpy, ONNX Runtime and (at install) onnx only
     "nlu_components": {"guide", "semantic", "clinic", "rasa", "spacy"},
     "actions": {"guide", "storage", "clinic", "rasa_sdk"},
     "channels": {"storage", "clinic", "rasa"},
     "rasa_ext": {"channels", "storage", "clinic", "rasa"},
     "webapp": {"storage", "clinic", "rasa"},  # rasa: only the training-data writer, lazily
 }
-WATCHED = OURS | {"rasa", "rasa_sdk", "spacy", "tensorflow"}
+WATCHED = OURS | {"rasa", "rasa_sdk", "spacy", "tensorflow", "torch"}
 MAX_LINES = 400
 
 

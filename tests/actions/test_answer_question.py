@@ -291,3 +291,99 @@ def test_who_would_operate_after_a_finding_is_the_surgeon_not_the_subjects_speci
         slots=slots, guide_items=[{"item": "treatment:surgical_removal", "score": 0.59},
                                   {"item": "specialists:surgeon", "score": 0.31}]))
     assert SlotSet("item", "specialists:surgeon") in events
+
+
+# ---- elliptical follow-ups keep the section so far (actions/answering.py, _continued)
+def test_and_if_they_have_to_take_it_out_after_the_specialists_names_the_surgeon(guide):
+    slots = {"section": "specialists", "item": "specialists:radiologist"}
+    messages, events = run(make_tracker(
+        "and if they have to take it out?", "ask_treatment", [entity("treatment", "surgical_removal")],
+        slots=slots, guide_items=[{"item": "treatment:surgical_removal", "score": 0.56}]))
+    assert guide.item("specialists:surgeon").text in messages[0]["text"]
+    assert events == [SlotSet("section", "specialists"), SlotSet("item", "specialists:surgeon")]
+    # a cause named elliptically: the specialist for it
+    messages, events = run(make_tracker(
+        "what about if it's tied to rheumatoid arthritis?", "ask_treatment", [entity("cause", "inflammation")],
+        slots=slots))
+    assert "Rheumatologist" in messages[0]["text"]
+    assert SlotSet("section", "specialists") in events
+
+
+def test_and_the_pills_i_take_while_preparing_is_the_preparation_step(guide):
+    messages, events = run(make_tracker(
+        "and the pills I take?", "ask_treatment", [entity("treatment", "medications")],
+        slots={"section": "preparation", "item": "preparation:gather_medical_information"},
+        guide_items=[{"item": "treatment:medications", "score": 0.58},
+                     {"item": "preparation:review_your_medications", "score": 0.5}]))
+    assert events == [SlotSet("section", "preparation"), SlotSet("item", "preparation:review_your_medications")]
+
+
+def test_a_question_of_its_own_or_about_a_whole_section_leaves_the_section_so_far(guide):
+    slots = {"section": "specialists", "item": "specialists:radiologist"}
+    for text in ("and how do they take it out?", "and what about treatment?"):
+        _, events = run(make_tracker(text, "ask_treatment", [entity("treatment", "surgical_removal")]
+                                     if "take" in text else [], slots=slots))
+        assert SlotSet("section", "treatment") in events, text
+
+
+def test_an_ellipsis_the_section_so_far_has_nothing_for_goes_by_the_intent(guide):
+    _, events = run(make_tracker(
+        "and meds?", "ask_treatment", [entity("treatment", "medications")],
+        slots={"section": "types", "item": "types:brain_calcifications"}))
+    assert events == [SlotSet("section", "treatment"), SlotSet("item", "treatment:medications")]
+
+
+def test_a_bare_place_while_on_the_types_is_its_type_not_its_specialist(guide):
+    messages, events = run(make_tracker(
+        "tendons?", "ask_followup", [entity("location", "soft_tissue")],
+        slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
+    assert SlotSet("item", "types:soft_tissue_calcifications") in events
+
+
+def test_what_are_they_linked_to_after_a_type_is_that_type(guide):
+    _, events = run(make_tracker(
+        "what sort of conditions are they linked to?", "ask_types",
+        slots={"section": "types", "item": "types:brain_calcifications"},
+        guide_items=[{"item": "treatment:treatment_of_underlying_conditions", "score": 0.51}]))
+    assert SlotSet("item", "types:brain_calcifications") in events
+
+
+def test_medicine_for_that_one_after_metastatic_is_the_calcium_level_medicines(guide):
+    slots = {"section": "types", "item": "types:metastatic_calcifications",
+             "lesion_type": "metastatic_calcifications"}
+    _, events = run(make_tracker(
+        "is there medicine for that one?", "ask_treatment", [entity("treatment", "medications")], slots=slots,
+        guide_items=[{"item": "treatment:medications", "score": 0.6}]))
+    assert SlotSet("item", "treatment:medications_to_manage_calcium_levels") in events
+    # a treatment that is not a kind of the subject's own stays what was asked
+    _, events = run(make_tracker(
+        "can they cut that one out?", "ask_treatment", [entity("treatment", "surgical_removal")], slots=slots))
+    assert SlotSet("item", "treatment:surgical_removal") in events
+
+
+def test_who_treats_calcified_lesions_in_general_is_not_the_subject_so_far(guide):
+    slots = {"section": "types", "item": "types:soft_tissue_calcifications", "location": "soft_tissue"}
+    messages, events = run(make_tracker("who treats calcified lesions?", "ask_specialist", slots=slots))
+    assert events[-1] == SlotSet("item", None)
+    assert len(messages[0]["buttons"]) == len(guide.section("specialists").items)
+    _, events = run(make_tracker("who treats it?", "ask_specialist", slots=slots))
+    assert SlotSet("item", "specialists:orthopedic_specialist") in events
+
+
+def test_other_approaches_apart_from_surgery_lists_the_section(guide):
+    messages, events = run(make_tracker(
+        "and what other approaches are there apart from surgery?", "ask_treatment",
+        [entity("treatment", "surgical_removal")], slots={"section": "treatment", "item": "treatment:surgical_removal"},
+        guide_items=[{"item": "treatment:surgical_removal", "score": 0.67}]))
+    assert events == [SlotSet("section", "treatment"), SlotSet("item", None)]
+    assert len(messages[0]["buttons"]) == len(guide.section("treatment").items)
+
+
+def test_a_story_ending_in_a_section_question_gets_the_section_not_the_items_its_words_touch(guide):
+    messages, events = run(make_tracker(
+        "My GP sent me for a CT for something else and they spotted some calcifications. "
+        "What should I be doing to get ready?", "ask_preparation", [entity("cause", "imaging")],
+        guide_items=[{"item": "preparation", "score": 0.68}, {"item": "preparation:prepare_relevant_documents",
+                                                               "score": 0.6}]))
+    assert events[-2:] == [SlotSet("section", "preparation"), SlotSet("item", None)]
+    assert len(messages[0]["buttons"]) == len(guide.section("preparation").items)

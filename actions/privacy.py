@@ -23,6 +23,9 @@ from storage.forgetting import start_forgetting
 logger = logging.getLogger(__name__)
 
 FORM = "data_deletion_form"
+# Not an answer to "delete everything?": an emergency (answered, then asked again), a
+# person asked for, or goodbye (the data is kept); data/rules/booking.yml.
+LEAVE_INTENTS = {"report_emergency", "request_human", "goodbye"}
 CONFIRMED = "deletion_confirmed"
 
 
@@ -34,8 +37,8 @@ class ValidateDataDeletionForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if answers_latest_message(tracker) and latest_intent(tracker) == "report_emergency":
-            return []  # rejected: the emergency rule answers, then the form asks again
+        if answers_latest_message(tracker) and latest_intent(tracker) in LEAVE_INTENTS:
+            return []  # rejected: its rule answers (an emergency, then the form asks again)
         return await super().run(dispatcher, tracker, domain)
 
     def extract_deletion_confirmed(self, dispatcher, tracker, domain):

@@ -151,7 +151,8 @@ class ActionCancelBooking(PatientAction, Action):
                 domain: Dict[Text, Any]) -> List[EventType]:
         in_form = tracker.active_loop_name == FORM
         if in_form or tracker.get_slot(NONCE):
-            dispatcher.utter_message(response="utter_booking_cancelled")
+            leaving = latest_intent(tracker) == "goodbye"  # "bye" mid-form: goodbye follows
+            dispatcher.utter_message(response="utter_booking_left" if leaving else "utter_booking_cancelled")
             return clear_booking() + ([ActiveLoop(None)] if in_form else [])
         dispatcher.utter_message(response="utter_nothing_to_cancel")
         return []

@@ -31,6 +31,9 @@ QUESTION_INTENTS = {
 }
 # ... and these whatever their shape ("help", "tell me more", "are you a bot").
 ALWAYS_QUESTIONS = {"ask_more", "ask_capabilities", "bot_challenge"}
+# "thanks" (answered, then the question again) and "bye" (the request is dropped, and
+# the patient told so): unless the words answer the question ("Thank Smith"?).
+SMALL_TALK = {"thank", "goodbye"}
 # "note: ..." / "add a note ..." at the summary or as a correction.
 _NOTE_CUE = re.compile(r"^(?:add\s+a\s+)?note\s*:?\s+", re.I)
 
@@ -69,7 +72,7 @@ def should_leave_form(tracker: Tracker, requested: Optional[str]) -> bool:
     text = message_text(tracker)
     if intent in ESCAPE_INTENTS:
         return not (requested == CONTACT and answers_step(requested, text))
-    if intent in ALWAYS_QUESTIONS:
+    if intent in ALWAYS_QUESTIONS or intent in SMALL_TALK:
         return not answers_step(requested, text)
     if intent in QUESTION_INTENTS and is_question(text):
         return not answers_step(requested, text)

@@ -72,6 +72,9 @@ def test_only_a_clear_yes_confirms():
     assert validate(form_tracker("what would that delete?", "ask_capabilities")) == [
         SlotSet("deletion_confirmed", False)]
     assert validate(form_tracker("i can't breathe", "report_emergency")) == []  # emergency rule first
+    # a person asked for, or goodbye: left to their rules (the data is kept)
+    assert validate(form_tracker("can I speak with a staff member instead?", "request_human")) == []
+    assert validate(form_tracker("bye", "goodbye")) == []
 
 
 def test_no_deletes_nothing(store):  # noqa: F811

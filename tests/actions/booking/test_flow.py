@@ -284,6 +284,9 @@ def test_asking_for_the_other_request_type_switches_it():
     ("how long is recovery after surgery?", "ask_recovery", "booking_time_text"),
     ("are you a bot", "bot_challenge", "booking_contact"),
     ("what's the weather tomorrow?", "out_of_scope", "booking_note"),
+    ("thank you", "thank", "booking_full_name"),
+    ("bye", "goodbye", "booking_full_name"),
+    ("thanks, bye for now", "goodbye", "booking_note"),
 ])
 def test_emergencies_cancels_and_questions_are_left_to_the_rules(text, intent, requested):
     responses, events, _ = validate(form_tracker(text, intent, requested))
@@ -395,6 +398,18 @@ def test_cancel_in_the_form_drops_everything():
     messages, events = run(ActionCancelBooking(), t)
     assert messages == [utter("utter_booking_cancelled")]
     assert events == ALL_CLEARED + [ActiveLoop(None)]
+
+
+def test_goodbye_in_the_form_drops_everything_and_says_nothing_was_sent():
+    t = tracker("bye", "goodbye", {**FILLED, "requested_slot": "booking_note"}, active_loop="booking_form")
+    messages, events = run(ActionCancelBooking(), t)
+    assert messages == [utter("utter_booking_left")]
+    assert events == ALL_CLEARED + [ActiveLoop(None)]
+
+
+def test_a_name_classified_as_small_talk_is_still_the_name():
+    _, events, _ = validate(form_tracker("Ngozi Okafor", "goodbye", "booking_full_name"))
+    assert events and events[0] == SlotSet("booking_full_name", "Ngozi Okafor")
 
 
 def test_cancel_with_nothing_going_on():

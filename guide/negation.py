@@ -118,7 +118,7 @@ HISTORY: Sequence[Pattern] = (
     ({"long"}, {"ago"}),
     ({"long"}, {"time"}, {"ago"}),
     ({"while"}, {"back", "ago"}),
-    ({"last"}, {"year", "summer", "winter", "spring", "autumn"}),
+    ({"last"}, {"year", "month", "summer", "winter", "spring", "autumn"}),
     ({"the"}, {"other"}, {"year"}),
     ({"as"}, {"a", "an"}, _words("kid child teen teenager baby boy girl student youngster toddler")),
     ({"as"}, {"kids", "children", "teens", "teenagers"}),

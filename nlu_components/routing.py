@@ -47,6 +47,9 @@ PERSONAL_RESULT = re.compile(
     rf"\b{_OWNER}\b[^.?!]{{0,60}}\b{_RESULT}\b"
     rf"|\b{_RESULT}\b[^.?!]{{0,20}}\b(?:says?|said|shows?|showed|mentions?|mentioned|found|came back|reads?|notes?)\b"
     r"|\b(?:doctor|gp|radiologist|consultant|nurse|specialist)\b[^.?!]{0,20}\b(?:wrote|writes|noted)\b"
+    # "doctor say my mother have calcification in lung": told about someone's own body
+    rf"|\b(?:doctors?|gp|radiologist|consultant|nurse|specialist|they)\s+(?:says?|said|told|tells|found)\b"
+    rf"[^.?!]{{0,30}}\b{_OWNER}\b[^.?!]{{0,40}}\bcalci\w*"
     r"|\bmine\b[^.?!]{0,20}\bcame back\b",
     re.I)
 # "what does that mean for me", "is it bad", "does metastatic mean cancer", "should I worry"

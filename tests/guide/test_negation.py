@@ -72,6 +72,7 @@ def test_a_negation_that_is_the_symptom_or_is_no_denial_keeps_it(text, phrase):
     ("my gran collapsed a while back", "collapsed"),
     ("she fainted but she's ok now", "fainted"),
     ("Is fainting years ago linked to calcium?", "fainting"),  # a question, not a present tense
+    ("my chest pain last month was a pulled muscle, doctor checked me over", "chest pain"),
 ])
 def test_a_past_mention_is_dropped(text, phrase):
     assert judge(text, phrase) == PAST

@@ -267,3 +267,30 @@ EMERGENCY_SET = yaml.safe_load((ROOT / "tests" / "eval" / "emergencies.yml").rea
 @pytest.mark.parametrize("text", EMERGENCY_SET["emergencies"])
 def test_every_emergency_of_the_blind_written_set_raises_a_flag(detector, text):
     assert flags_in(detector, text), text
+
+
+# ---- an alarm of the classifier alone, with no listed phrase in the message
+def _alarm(detector, text, confidence):
+    message = _classified(text, "report_emergency", [("report_emergency", confidence), ("ask_recovery", 0.1)])
+    message.set("intent", {"name": "report_emergency", "confidence": confidence})
+    _Matcher(detector).process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize("text, confidence", [
+    ("wound isnt bleeding and no fever, all healing nicely, just want to know when i can get back to tennis", 0.99),
+    ("If I ever got a fever after the operation, at what temperature should I call you?", 0.98),
+    ("how do i bake sourdough bread", 0.53),
+])
+def test_a_classifier_alarm_on_denied_symptoms_a_hypothesis_or_a_weak_guess_gives_way(detector, text, confidence):
+    assert _alarm(detector, text, confidence) == "ask_recovery"
+
+
+@pytest.mark.parametrize("text, confidence", [
+    ("how do i bake sourdough bread", 0.9),                                  # a confident guess stays
+    ("my mum had calcium removed from her hip and she's very weak now. will she get physio?", 0.72),  # a symptom
+    ("he went grey and his arm hurts, what do i do", 0.6),                  # a present symptom word
+    ("he went grey and is making strange noises", 0.6),                      # not a question
+])
+def test_a_classifier_alarm_with_a_present_symptom_or_no_question_stays(detector, text, confidence):
+    assert _alarm(detector, text, confidence) == "report_emergency"

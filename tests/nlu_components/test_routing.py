@@ -13,6 +13,8 @@ FINDINGS = [
     "my radiologist wrote 'dystrophic calcification'. what does that mean for me",
     "My brain CT shows small calcifications, am I getting dementia?",
     "dad's report mentions calcium in the liver, should we be worried?",
+    "doctor say my mother have calcification in lung. what it mean for her?",
+    "the GP told me my arteries have calcium in them, is that bad?",
 ]
 NOT_FINDINGS = [
     "do i have to fast before the blood tests",
@@ -21,6 +23,8 @@ NOT_FINDINGS = [
     "how do I prepare for my scan",
     "my scan is on monday, can I book an appointment",
     "what is a calcified lesion",
+    "my doctor said calcifications are common, what does calcification mean in general?",
+    "the doctor said i should ask about physio, what does it involve?",
 ]
 
 

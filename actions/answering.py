@@ -30,6 +30,8 @@ _ORDINALS = {
     "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
     "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
 }
+# "doctor for kidneys?": a follow-up that asks for a doctor.
+_DOCTOR = re.compile(r"\b(?:doctors?|specialists?|who)\b", re.I)
 # "what other approaches are there apart from surgery?": the rest of the section.
 _EXCLUDING = re.compile(r"\b(?:apart from|other than|besides|except|instead of|alternatives? to|"
                         r"aside from|rather than)\b", re.I)
@@ -107,6 +109,10 @@ def answer_for(
     if intent == "ask_detection":
         return overview_aspect(guide, "detection")
     if key == "overview":
+        # "what is brain calcification usually associated with?": the type named.
+        concept = _concept_from(guide, entities, ("lesion_type",))
+        if concept and guide.section("types").item(concept.value):
+            return item_answer(guide, guide.section("types").item(concept.value))
         # "can tendons get it too?": a place or kind the lay lists lack, close to one type.
         typed = distinct_type(guide, hits, text)
         return item_answer(guide, typed) if typed else section_summary(guide, key)
@@ -147,7 +153,16 @@ def answer_for(
             related = [section.item(concept.value)]
         if related and len(related) <= 2:
             return items_answer(guide, related)
-    elif refers_back:
+    elif key == "treatment" and context.subject and _REFERS_BACK.search(text) and not concept:
+        # "how is it treated?" after metastatic calcifications: what the guide says for
+        # that subject first, then the section.
+        related = guide.related_items(key, context.subject.guide_terms + (context.subject.value,))
+        if 1 <= len(related) <= 2 and not (found and found not in related):
+            answer = items_answer(guide, related)
+            answer.replies += section_summary(guide, key).replies
+            answer.item = None
+            return answer
+    if refers_back and not concept:
         if key == "types" and context.item and context.item.startswith("types:"):
             # "what sort of conditions are they linked to?" after a type: that type.
             return item_answer(guide, guide.item(context.item))
@@ -243,6 +258,8 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
         return items_answer(guide, in_context or named)
     concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
+        if _DOCTOR.search(text):
+            return specialist_answer(guide, concept)
         if context.section == "types":
             related = guide.related_items("types", concept.guide_terms + (concept.value,))
             if related:

@@ -14,8 +14,12 @@
   of, with ``ask_specialist`` among its next two guesses, is a question about
   specialists (but not "how do I find the right specialist?", a preparation step).
 
-Requests (booking, a person, "forget me"), small talk and emergencies are never
-changed (the red-flag matcher runs after this and overrides everything).
+- **An elliptical follow-up filed as a booking request** ("and a nephrologist?", "and
+  the scans I had done elsewhere?") with no word of booking in it is a follow-up
+  question: the conversation's thread, not a request (actions/answering.py).
+
+Other requests (a person, "forget me"), small talk and emergencies are never changed
+(the red-flag matcher runs after this and overrides everything).
 """
 
 from __future__ import annotations
@@ -28,11 +32,17 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from guide.words import continues_previous
+
 from guide.model import QUESTION_INTENTS
 
 DIAGNOSIS_INTENT = "ask_diagnosis"
 FALLBACK_INTENT = "nlu_fallback"
 # Intents a personal finding may replace: questions about the guide, and uncertainty.
+REQUEST_INTENTS = {"request_appointment", "request_second_opinion"}
+FOLLOW_UP_INTENT = "ask_followup"
+BOOKING_WORDS = re.compile(r"\b(?:book\w*|appointments?|apointments?|appt|opinion|schedul\w*|see (?:a|an|the|someone)|"
+                           r"visit|slot|consult\w*|arrange|come in)\b", re.I)
 REPLACEABLE = set(QUESTION_INTENTS) | {"ask_followup", "ask_more", FALLBACK_INTENT, "out_of_scope"}
 SECTION_INTENT = {}
 for _intent, _section in QUESTION_INTENTS.items():
@@ -113,6 +123,8 @@ class GuideIntentRouter(GraphComponent):
     def route(self, text: Text, intent: Optional[Text], hits: List[Dict[Text, Any]],
               ranking: Optional[List[Dict[Text, Any]]] = None) -> Optional[tuple]:
         """(intent, confidence) to use instead of ``intent``, or None to keep it."""
+        if intent in REQUEST_INTENTS and continues_previous(text) and not BOOKING_WORDS.search(text):
+            return FOLLOW_UP_INTENT, 1.0
         if intent not in REPLACEABLE:
             return None
         if intent != DIAGNOSIS_INTENT and is_personal_finding(text):

@@ -29,6 +29,10 @@ QUESTION_INTENTS = {
     "ask_treatment", "ask_specialist", "ask_recovery", "ask_followup", "ask_diagnosis",
     "out_of_scope",
 }
+# Steps whose answers have a shape (a name, a contact, a kind, yes, a day): a guide
+# question that does not have it is a question, with or without a question mark. Free
+# text (the note, the specialist) is an answer unless it is shaped as a question.
+STRUCTURED_STEPS = {NAME, CONTACT, KIND, CONFIRMED, TIME_TEXT}
 # ... and these whatever their shape ("help", "tell me more", "are you a bot").
 ALWAYS_QUESTIONS = {"ask_more", "ask_capabilities", "bot_challenge"}
 # "thanks" (answered, then the question again) and "bye" (the request is dropped, and
@@ -74,7 +78,8 @@ def should_leave_form(tracker: Tracker, requested: Optional[str]) -> bool:
         return not (requested == CONTACT and answers_step(requested, text))
     if intent in ALWAYS_QUESTIONS or intent in SMALL_TALK:
         return not answers_step(requested, text)
-    if intent in QUESTION_INTENTS and is_question(text):
+    if intent in QUESTION_INTENTS and (is_question(text) or requested in STRUCTURED_STEPS):
+        # "she takes loads of tablets, does that matter" asked for a name: not a name
         return not answers_step(requested, text)
     return False
 

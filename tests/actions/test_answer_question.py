@@ -387,3 +387,29 @@ def test_a_story_ending_in_a_section_question_gets_the_section_not_the_items_its
                                                                "score": 0.6}]))
     assert events[-2:] == [SlotSet("section", "preparation"), SlotSet("item", None)]
     assert len(messages[0]["buttons"]) == len(guide.section("preparation").items)
+
+
+def test_doctor_for_kidneys_while_on_the_types_names_the_specialist(guide):
+    _, events = run(make_tracker(
+        "doctor for kidneys?", "ask_followup", [entity("location", "kidney")],
+        slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
+    assert SlotSet("item", "specialists:nephrologist") in events
+
+
+def test_how_is_it_treated_after_a_type_gives_its_own_treatment_then_the_section(guide):
+    slots = {"section": "types", "item": "types:metastatic_calcifications",
+             "lesion_type": "metastatic_calcifications"}
+    messages, events = run(make_tracker("how is it treated?", "ask_treatment", slots=slots))
+    assert guide.item("treatment:medications_to_manage_calcium_levels").text in messages[0]["text"]
+    assert len(messages[-1]["buttons"]) == len(guide.section("treatment").items)
+    assert events[-2:] == [SlotSet("section", "treatment"), SlotSet("item", None)]
+    # with no subject so far: the section
+    messages, events = run(make_tracker("how is it treated?", "ask_treatment"))
+    assert events == [SlotSet("section", "treatment"), SlotSet("item", None)]
+
+
+def test_a_definition_question_naming_a_type_gets_that_type(guide):
+    _, events = run(make_tracker(
+        "years ago I had a mini stroke. What is brain calcification usually associated with?", "ask_definition",
+        [entity("lesion_type", "brain_calcifications")]))
+    assert SlotSet("item", "types:brain_calcifications") in events

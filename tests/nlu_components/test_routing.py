@@ -109,3 +109,16 @@ def test_finding_the_right_specialist_stays_a_preparation_question():
     text = "nobody referred me anywhere, how do i work out which kind of specialist to look for?"
     ranking = ranked("ask_preparation", "ask_specialist")
     assert GuideIntentRouter({}).route(text, "ask_preparation", [], ranking) is None
+
+
+@pytest.mark.parametrize("text", ["and a nephrologist?", "and the scans I had done at another hospital?",
+                                  "what about the kidneys?"])
+def test_an_elliptical_follow_up_filed_as_a_booking_request_is_a_follow_up(text):
+    assert route(text, "request_appointment") == ("ask_followup", 1.0)
+    assert route(text, "request_second_opinion") == ("ask_followup", 1.0)
+
+
+@pytest.mark.parametrize("text", ["and can I book an appointment too?", "and a second opinion?",
+                                  "can i get an apointment", "and for my dad, can we come in next week?"])
+def test_a_booking_request_stays_a_booking_request(text):
+    assert route(text, "request_appointment") is None

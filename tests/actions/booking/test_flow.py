@@ -286,6 +286,7 @@ def test_asking_for_the_other_request_type_switches_it():
     ("what's the weather tomorrow?", "out_of_scope", "booking_note"),
     ("thank you", "thank", "booking_full_name"),
     ("bye", "goodbye", "booking_full_name"),
+    ("she takes loads of tablets, does that matter", "ask_preparation", "booking_full_name"),  # no "?"
     ("thanks, bye for now", "goodbye", "booking_note"),
 ])
 def test_emergencies_cancels_and_questions_are_left_to_the_rules(text, intent, requested):
@@ -405,6 +406,11 @@ def test_goodbye_in_the_form_drops_everything_and_says_nothing_was_sent():
     messages, events = run(ActionCancelBooking(), t)
     assert messages == [utter("utter_booking_left")]
     assert events == ALL_CLEARED + [ActiveLoop(None)]
+
+
+def test_a_note_that_is_not_shaped_as_a_question_stays_the_note():
+    _, events, _ = validate(form_tracker("my scan shows calcium in my kidney", "ask_diagnosis", "booking_note"))
+    assert events and events[0]["name"] == "booking_note"
 
 
 def test_a_name_classified_as_small_talk_is_still_the_name():

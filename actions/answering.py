@@ -30,6 +30,17 @@ _ORDINALS = {
     "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
     "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
 }
+# "what kinds are there?", "different sorts": the types, whatever the classifier guessed.
+_KINDS = re.compile(r"\b(?:kinds?|types?|sorts?|varieties|categories|different)\b", re.I)
+# A word that asks for a section itself: a message with one asks that section's question,
+# however elliptical ("doctor for kidneys?" after the types).
+_SECTION_CUES = {
+    "specialists": re.compile(r"\b(?:doctors?|specialists?|who|\w+ologists?)\b", re.I),
+    "types": re.compile(r"\b(?:kinds?|types?|sorts?)\b", re.I),
+    "treatment": re.compile(r"\b(?:treat\w*)\b", re.I),
+    "preparation": re.compile(r"\b(?:prepar\w*|ready)\b", re.I),
+    "recovery": re.compile(r"\b(?:recover\w*)\b", re.I),
+}
 # "doctor for kidneys?": a follow-up that asks for a doctor.
 _DOCTOR = re.compile(r"\b(?:doctors?|specialists?|who)\b", re.I)
 # "what other approaches are there apart from surgery?": the rest of the section.
@@ -113,6 +124,8 @@ def answer_for(
         concept = _concept_from(guide, entities, ("lesion_type",))
         if concept and guide.section("types").item(concept.value):
             return item_answer(guide, guide.section("types").item(concept.value))
+        if _KINDS.search(text) and not _concept_from(guide, entities):
+            return section_summary(guide, "types")  # "what kinds of calcified lesions are there?"
         # "can tendons get it too?": a place or kind the lay lists lack, close to one type.
         typed = distinct_type(guide, hits, text)
         return item_answer(guide, typed) if typed else section_summary(guide, key)
@@ -193,8 +206,9 @@ def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], context: 
     something else: answered in the section so far when that section has an item for
     it, whatever section the classifier guessed; None otherwise."""
     here = context.section
+    cue = _SECTION_CUES.get(key)
     if (not here or here == key or not guide.section(here).items or asks_for_whole_section(text)
-            or not continues_previous(text)):
+            or (cue and cue.search(text)) or not continues_previous(text)):
         return None
     named = _items_named(guide, entities)
     own = [i for i in named if i.section == here]
@@ -231,7 +245,9 @@ def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()
             items = [guide.section("types").item(concept.value)]
         elif concept:
             items = guide.related_items("types", concept.guide_terms)[:2]
-    if not items:
+    # "my scan says calcified lesion": closest to a section's own words, not to an item.
+    general = bool(hits) and ":" not in hits[0][0]
+    if not items and not general:
         picked = (distinct_type(guide, hits, min_score=SEMANTIC_IN_SECTION)
                   or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE))
         items = [picked] if picked else []

@@ -413,3 +413,15 @@ def test_a_definition_question_naming_a_type_gets_that_type(guide):
         "years ago I had a mini stroke. What is brain calcification usually associated with?", "ask_definition",
         [entity("lesion_type", "brain_calcifications")]))
     assert SlotSet("item", "types:brain_calcifications") in events
+
+
+def test_what_kinds_are_there_asked_as_a_definition_gets_the_types(guide):
+    messages, events = run(make_tracker("what kinds of calcified lesions are there?", "ask_definition"))
+    assert events == [SlotSet("section", "types"), SlotSet("item", None)]
+
+
+def test_an_ellipsis_with_a_word_of_the_intents_own_section_asks_that_section(guide):
+    _, events = run(make_tracker(
+        "doctor for kidneys?", "ask_specialist", [entity("location", "kidney")],
+        slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
+    assert SlotSet("item", "specialists:nephrologist") in events

@@ -87,6 +87,17 @@ def test_a_finding_that_names_nothing_gets_what_calcified_lesions_are():
     assert events == [SlotSet("section", "overview"), SlotSet("item", None)]
 
 
+def test_a_finding_closest_to_the_guides_general_words_gets_what_calcified_lesions_are():
+    guide = resources.current().guide
+    tracker = make_tracker("my scan says calcified lesion, what does that mean for me?", "ask_diagnosis",
+                           [entity("cause", "imaging")],
+                           guide_items=[{"item": "types", "score": 0.78}, {"item": "overview", "score": 0.77},
+                                        {"item": "treatment:diagnostic_assessment", "score": 0.75}])
+    messages, events = run(ActionReplyCanned(), tracker)
+    assert guide.section("overview").heading in messages[1]["text"]
+    assert events[-2:] == [SlotSet("section", "overview"), SlotSet("item", None)]
+
+
 def test_did_you_mean_offers_the_top_guesses_and_something_else():
     tracker = make_tracker(
         "surgry recovry?", "nlu_fallback", [entity("treatment", "surgical_removal")],

@@ -46,6 +46,11 @@ _DOCTOR = re.compile(r"\b(?:doctors?|specialists?|who)\b", re.I)
 # "what other approaches are there apart from surgery?": the rest of the section.
 _EXCLUDING = re.compile(r"\b(?:apart from|other than|besides|except|instead of|alternatives? to|"
                         r"aside from|rather than)\b", re.I)
+_OTHERS = re.compile(r"\b(?:other|others|else|alternatives?|options?|approaches)\b", re.I)
+# "what are they linked to?" after a type: its causes, which its own text gives.
+_LINKED = re.compile(r"\b(?:linked|associated|related|connected|tied)\s+(?:to|with)\b|\bcaus(?:e|es|ed)\b", re.I)
+# "what are calcifications in the lungs?": asks what a type is, whatever section was guessed.
+_WHAT_IS = re.compile(r"^(?:.*[.!?]\s+)?(?:so\s+|and\s+)?(?:what|wat)(?:'s|s| is| are| r)\b", re.I)
 # The topic itself, named in general ("who treats calcified lesions?"): not the subject so far.
 _GENERAL_TOPIC = re.compile(r"\b(?:calcifi\w*|calcified|lesions?|calcium deposits?)\b", re.I)
 # How close to the best item overall an item of the section so far must be for an
@@ -99,6 +104,9 @@ def answer_for(
     kept = _continued(guide, key, entities, context, text, hits)
     if kept:
         return kept
+    typed = _type_asked(guide, key, entities, context, text)
+    if typed:
+        return item_answer(guide, typed)
     elsewhere = named_elsewhere(key, _items_named(guide, entities), hits)
     if elsewhere:
         return items_answer(guide, elsewhere)
@@ -139,7 +147,7 @@ def answer_for(
     own = [i for i in named if i.section == key]
     refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) \
         and not _concept_from(guide, entities)
-    if own and _EXCLUDING.search(text):
+    if own and _EXCLUDING.search(text) and _OTHERS.search(text):
         return section_summary(guide, key)
     if own:
         if refers_back:  # "is there medicine for that one?" after metastatic calcifications
@@ -186,6 +194,25 @@ def answer_for(
     if found:
         return item_answer(guide, found)
     return section_summary(guide, key)
+
+
+def _type_asked(guide: Guide, key: str, entities: Dict[str, List[str]], context: Context,
+                text: str) -> Optional[Item]:
+    """The type a question is about when its words say so, whatever section the classifier
+    guessed: "what are calcifications in the lungs?" (a type named, asked what it is), or
+    "what are they usually linked to?" right after a type (its causes)."""
+    if key in ("types", "overview"):
+        return None
+    cue = _SECTION_CUES.get(key)
+    if cue and cue.search(text):
+        return None
+    concept = _concept_from(guide, entities, ("lesion_type",))
+    if concept and _WHAT_IS.search(text) and all(i.section == "types" for i in _items_named(guide, entities)):
+        return guide.section("types").item(concept.value)
+    if (not _concept_from(guide, entities) and context.item and context.item.startswith("types:")
+            and _LINKED.search(text) and _REFERS_BACK.search(text)):
+        return guide.item(context.item)
+    return None
 
 
 def _narrower(guide: Guide, key: str, found: Optional[Item], subject: Optional[Concept]) -> Optional[Item]:

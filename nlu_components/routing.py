@@ -55,7 +55,7 @@ _RESULT = r"(?:scans?|ct|cts|mri|x-?rays?|ultrasound|mammogram|reports?|results?
 # "my CT said", "the report mentions", "doctor wrote", "mine came back"
 PERSONAL_RESULT = re.compile(
     rf"\b{_OWNER}\b[^.?!]{{0,60}}\b{_RESULT}\b"
-    rf"|\b{_RESULT}\b[^.?!]{{0,20}}\b(?:says?|said|shows?|showed|mentions?|mentioned|found|came back|reads?|notes?)\b"
+    rf"|\b{_RESULT}\b[^.?!]{{0,40}}\b(?:says?|said|shows?|showed|mentions?|mentioned|found|came back|reads?|notes?)\b"
     r"|\b(?:doctor|gp|radiologist|consultant|nurse|specialist)\b[^.?!]{0,20}\b(?:wrote|writes|noted)\b"
     # "doctor say my mother have calcification in lung": told about someone's own body
     rf"|\b(?:doctors?|gp|radiologist|consultant|nurse|specialist|they)\s+(?:says?|said|told|tells|found)\b"

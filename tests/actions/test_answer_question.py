@@ -425,3 +425,29 @@ def test_an_ellipsis_with_a_word_of_the_intents_own_section_asks_that_section(gu
         "doctor for kidneys?", "ask_specialist", [entity("location", "kidney")],
         slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
     assert SlotSet("item", "specialists:nephrologist") in events
+
+
+def test_could_they_just_watch_it_instead_is_the_item_not_the_rest_of_the_section(guide):
+    _, events = run(make_tracker(
+        "could they just watch it instead of treating it?", "ask_treatment",
+        [entity("treatment", "observation_and_monitoring")], slots={"section": "treatment"}))
+    assert SlotSet("item", "treatment:observation_and_monitoring") in events
+
+
+def test_what_are_calcifications_in_the_lungs_is_the_type_whatever_section_was_guessed(guide):
+    _, events = run(make_tracker(
+        "I can breathe fine, it's nothing urgent. What are calcifications in the lungs?", "ask_treatment",
+        [entity("lesion_type", "visceral_organ_calcifications"), entity("location", "lungs")]))
+    assert SlotSet("item", "types:visceral_organ_calcifications") in events
+    # a question with its own section's words stays in that section
+    _, events = run(make_tracker(
+        "what are the treatments for calcifications in the lungs?", "ask_treatment",
+        [entity("lesion_type", "visceral_organ_calcifications"), entity("location", "lungs")]))
+    assert SlotSet("section", "treatment") in events
+
+
+def test_what_are_they_linked_to_after_a_finding_about_a_type_is_that_type(guide):
+    _, events = run(make_tracker(
+        "what are they usually linked to?", "ask_treatment",
+        slots={"section": "types", "item": "types:brain_calcifications", "lesion_type": "brain_calcifications"}))
+    assert SlotSet("item", "types:brain_calcifications") in events

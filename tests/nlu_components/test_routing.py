@@ -15,6 +15,7 @@ FINDINGS = [
     "dad's report mentions calcium in the liver, should we be worried?",
     "doctor say my mother have calcification in lung. what it mean for her?",
     "the GP told me my arteries have calcium in them, is that bad?",
+    "the report on my old ankle injury says dystrophic calcification, what does that mean for me?",
 ]
 NOT_FINDINGS = [
     "do i have to fast before the blood tests",

@@ -14,6 +14,9 @@
   of, with ``ask_specialist`` among its next two guesses, is a question about
   specialists (but not "how do I find the right specialist?", a preparation step).
 
+- **Asking to be seen here** ("could I see one of your doctors about ...?") filed as a
+  guide question, with ``request_appointment`` among the next two guesses, is a booking
+  request (not the preparation step "Schedule Appointments").
 - **An elliptical follow-up filed as a booking request** ("and a nephrologist?", "and
   the scans I had done elsewhere?") with no word of booking in it is a follow-up
   question: the conversation's thread, not a request (actions/answering.py).
@@ -43,6 +46,15 @@ REQUEST_INTENTS = {"request_appointment", "request_second_opinion"}
 FOLLOW_UP_INTENT = "ask_followup"
 BOOKING_WORDS = re.compile(r"\b(?:book\w*|appointments?|apointments?|appt|opinion|schedul\w*|see (?:a|an|the|someone)|"
                            r"visit|slot|consult\w*|arrange|come in)\b", re.I)
+# Asking to be seen here ("could I see one of your doctors", "can you book me in"): with
+# request_appointment among the classifier's next two guesses (at least MIN_BOOKING_GUESS),
+# a request, not a question about the guide's preparation step.
+ASKS_TO_BE_SEEN = re.compile(
+    r"\b(?:can|could|may|would like to|i'?d like to|want to|wanna|need to)\s+(?:i\s+|you\s+|we\s+)?"
+    r"(?:book|see|get|make|have|schedule|arrange)\b[^.?!]{0,30}"
+    r"\b(?:appointments?|appt|your doctors?|one of your|a doctor here|someone here|me in|him in|her in|us in)\b",
+    re.I)
+MIN_BOOKING_GUESS = 0.3
 REPLACEABLE = set(QUESTION_INTENTS) | {"ask_followup", "ask_more", FALLBACK_INTENT, "out_of_scope"}
 SECTION_INTENT = {}
 for _intent, _section in QUESTION_INTENTS.items():
@@ -130,6 +142,12 @@ class GuideIntentRouter(GraphComponent):
         if intent != DIAGNOSIS_INTENT and is_personal_finding(text):
             return DIAGNOSIS_INTENT, 1.0
         next_guesses = [r for r in (ranking or [])[1:3] if isinstance(r, dict)]
+        if intent in QUESTION_INTENTS or intent == FALLBACK_INTENT:
+            # "Could I see one of your doctors about the calcium in my shoulder?"
+            booking = next((g for g in next_guesses if g.get("name") == "request_appointment"
+                            and float(g.get("confidence") or 0.0) >= MIN_BOOKING_GUESS), None)
+            if booking and ASKS_TO_BE_SEEN.search(text) and not is_personal_finding(text):
+                return "request_appointment", float(booking["confidence"])
         if (intent in QUESTION_INTENTS or intent == FALLBACK_INTENT) and intent != SPECIALIST_INTENT \
                 and WHICH_DOCTOR.search(text) and not FINDING_A_DOCTOR.search(text):
             for guess in next_guesses:

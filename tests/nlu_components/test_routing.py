@@ -123,3 +123,16 @@ def test_an_elliptical_follow_up_filed_as_a_booking_request_is_a_follow_up(text)
                                   "can i get an apointment", "and for my dad, can we come in next week?"])
 def test_a_booking_request_stays_a_booking_request(text):
     assert route(text, "request_appointment") is None
+
+
+def test_asking_to_be_seen_here_with_booking_as_a_next_guess_is_a_booking_request():
+    text = "Could I see one of your doctors about the calcium in my shoulder?"
+    assert GuideIntentRouter({}).route(text, "ask_types", [], ranked("ask_types", "request_appointment")) == \
+        ("request_appointment", 0.4)
+    # not a next guess, or too weak: the classifier's question stands
+    assert GuideIntentRouter({}).route(text, "ask_types", [], ranked("ask_types", "ask_specialist")) is None
+    weak = [{"name": "ask_types", "confidence": 0.8}, {"name": "request_appointment", "confidence": 0.1}]
+    assert GuideIntentRouter({}).route(text, "ask_types", [], weak) is None
+    # a question about appointments, not a request
+    assert GuideIntentRouter({}).route("should i bring my scans to the appointment?", "ask_preparation", [],
+                                       ranked("ask_preparation", "request_appointment")) is None

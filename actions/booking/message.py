@@ -33,6 +33,7 @@ QUESTION_INTENTS = {
 # question that does not have it is a question, with or without a question mark. Free
 # text (the note, the specialist) is an answer unless it is shaped as a question.
 STRUCTURED_STEPS = {NAME, CONTACT, KIND, CONFIRMED, TIME_TEXT}
+MIN_QUESTION_WORDS = 4
 # ... and these whatever their shape ("help", "tell me more", "are you a bot").
 ALWAYS_QUESTIONS = {"ask_more", "ask_capabilities", "bot_challenge"}
 # "thanks" (answered, then the question again) and "bye" (the request is dropped, and
@@ -78,8 +79,10 @@ def should_leave_form(tracker: Tracker, requested: Optional[str]) -> bool:
         return not (requested == CONTACT and answers_step(requested, text))
     if intent in ALWAYS_QUESTIONS or intent in SMALL_TALK:
         return not answers_step(requested, text)
-    if intent in QUESTION_INTENTS and (is_question(text) or requested in STRUCTURED_STEPS):
+    sentence = requested in STRUCTURED_STEPS and len(text.split()) >= MIN_QUESTION_WORDS
+    if intent in QUESTION_INTENTS and (is_question(text) or sentence):
         # "she takes loads of tablets, does that matter" asked for a name: not a name
+        # ("Rosalind" alone is a name too short, and is told so)
         return not answers_step(requested, text)
     return False
 

@@ -408,6 +408,11 @@ def test_goodbye_in_the_form_drops_everything_and_says_nothing_was_sent():
     assert events == ALL_CLEARED + [ActiveLoop(None)]
 
 
+def test_a_short_answer_classified_as_a_question_stays_in_the_form_and_is_judged():
+    responses, events, _ = validate(form_tracker("Rosalind", "ask_followup", "booking_full_name"))
+    assert responses and events == [SlotSet("booking_full_name", None)]  # "doesn't look like a full name"
+
+
 def test_a_note_that_is_not_shaped_as_a_question_stays_the_note():
     _, events, _ = validate(form_tracker("my scan shows calcium in my kidney", "ask_diagnosis", "booking_note"))
     assert events and events[0]["name"] == "booking_note"

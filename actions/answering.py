@@ -31,6 +31,7 @@ _ORDINALS = {
     "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
 }
 # "what kinds are there?", "different sorts": the types, whatever the classifier guessed.
+_NEVER = re.compile(r"(?!)")
 _KINDS = re.compile(r"\b(?:kinds?|types?|sorts?|varieties|categories|different)\b", re.I)
 # A word that asks for a section itself: a message with one asks that section's question,
 # however elliptical ("doctor for kidneys?" after the types).
@@ -50,7 +51,7 @@ _OTHERS = re.compile(r"\b(?:other|others|else|alternatives?|options?|approaches)
 # "what are they linked to?" after a type: its causes, which its own text gives.
 _LINKED = re.compile(r"\b(?:linked|associated|related|connected|tied)\s+(?:to|with)\b|\bcaus(?:e|es|ed)\b", re.I)
 # "what are calcifications in the lungs?": asks what a type is, whatever section was guessed.
-_WHAT_IS = re.compile(r"^(?:.*[.!?]\s+)?(?:so\s+|and\s+)?(?:what|wat)(?:'s|s| is| are| r)\b", re.I)
+_WHAT_IS = re.compile(r"^(?:.*[.!?,]\s+)?(?:so\s+|and\s+)?(?:what|wat)(?:'s|s| is| are| r)\b", re.I)
 # The topic itself, named in general ("who treats calcified lesions?"): not the subject so far.
 _GENERAL_TOPIC = re.compile(r"\b(?:calcifi\w*|calcified|lesions?|calcium deposits?)\b", re.I)
 # How close to the best item overall an item of the section so far must be for an
@@ -145,6 +146,12 @@ def answer_for(
     by_words = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key]))
     found = by_words or semantic_pick(guide, hits, key, text=text)
     own = [i for i in named if i.section == key]
+    # "will treating the infection stop more forming?" filed under types: the words name
+    # an item of the section they ask about.
+    cued = [i for i in named if i.section not in (key, "types") and _SECTION_CUES.get(i.section)
+            and _SECTION_CUES[i.section].search(text) and not _SECTION_CUES.get(key, _NEVER).search(text)]
+    if cued and not own:
+        return items_answer(guide, cued)
     refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) \
         and not _concept_from(guide, entities)
     if own and _EXCLUDING.search(text) and _OTHERS.search(text):
@@ -193,6 +200,11 @@ def answer_for(
             return item_answer(guide, narrower)
     if found:
         return item_answer(guide, found)
+    # Nothing in the section asked about, but an item of another one is named in words
+    # ("will cutting risk factors do anything?" filed under recovery): that item.
+    others = [i for i in named if i.section not in (key, "types")]
+    if others and not asks_for_whole_section(text):
+        return items_answer(guide, others)
     return section_summary(guide, key)
 
 
@@ -207,7 +219,8 @@ def _type_asked(guide: Guide, key: str, entities: Dict[str, List[str]], context:
     if cue and cue.search(text):
         return None
     concept = _concept_from(guide, entities, ("lesion_type",))
-    if concept and _WHAT_IS.search(text) and all(i.section == "types" for i in _items_named(guide, entities)):
+    if concept and (_WHAT_IS.search(text) or _LINKED.search(text)) \
+            and all(i.section == "types" for i in _items_named(guide, entities)):
         return guide.section("types").item(concept.value)
     if (not _concept_from(guide, entities) and context.item and context.item.startswith("types:")
             and _LINKED.search(text) and _REFERS_BACK.search(text)):
@@ -265,13 +278,14 @@ def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()
     """After the caution that only a doctor can say what a result means: what the guide
     says in general about the thing the patient's scan or report names, if it names one."""
     named = _items_named(guide, entities)
-    items = [i for i in named if i.section == "types"] or named
-    if not items:
+    items = [i for i in named if i.section == "types"]
+    if not items:  # "report: calcified granuloma right lung": the place's type before "radiology"
         concept = _concept_from(guide, entities)
         if concept and concept.entity == "lesion_type":
             items = [guide.section("types").item(concept.value)]
         elif concept:
-            items = guide.related_items("types", concept.guide_terms)[:2]
+            items = guide.related_items("types", concept.guide_terms + (concept.value,))[:2]
+    items = items or named
     # "my scan says calcified lesion": closest to a section's own words, not to an item.
     general = bool(hits) and ":" not in hits[0][0]
     if not items and not general:

@@ -451,3 +451,25 @@ def test_what_are_they_linked_to_after_a_finding_about_a_type_is_that_type(guide
         "what are they usually linked to?", "ask_treatment",
         slots={"section": "types", "item": "types:brain_calcifications", "lesion_type": "brain_calcifications"}))
     assert SlotSet("item", "types:brain_calcifications") in events
+
+
+def test_a_type_named_and_asked_what_it_is_linked_to_is_the_type(guide):
+    _, events = run(make_tracker(
+        "calcium deposits in the brain, what are they usually linked to?", "ask_treatment",
+        [entity("lesion_type", "brain_calcifications"), entity("location", "brain")]))
+    assert SlotSet("item", "types:brain_calcifications") in events
+
+
+def test_words_of_another_section_naming_its_item_answer_with_it(guide):
+    _, events = run(make_tracker(
+        "if the calcium came from an infection, will treating the infection stop more forming?", "ask_types",
+        [entity("treatment", "treatment_of_underlying_conditions"), entity("cause", "infection")]))
+    assert SlotSet("item", "treatment:treatment_of_underlying_conditions") in events
+
+
+def test_an_item_named_elsewhere_answers_when_the_intents_section_has_nothing_for_it(guide):
+    _, events = run(make_tracker(
+        "will looking after my heart health and cutting risk factors do anything for calcium deposits?",
+        "ask_recovery", [entity("treatment", "lifestyle_changes")],
+        guide_items=[{"item": "types:atherosclerotic_calcifications", "score": 0.66}]))
+    assert SlotSet("item", "treatment:lifestyle_changes") in events

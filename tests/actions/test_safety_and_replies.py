@@ -98,6 +98,14 @@ def test_a_finding_closest_to_the_guides_general_words_gets_what_calcified_lesio
     assert events[-2:] == [SlotSet("section", "overview"), SlotSet("item", None)]
 
 
+def test_a_finding_naming_a_place_and_a_specialist_word_gets_the_places_type():
+    guide = resources.current().guide
+    tracker = make_tracker("radiology report: calcified granuloma right lung. what does that mean for me??",
+                           "ask_diagnosis", [entity("specialist", "radiologist"), entity("location", "lungs")])
+    messages, events = run(ActionReplyCanned(), tracker)
+    assert guide.item("types:visceral_organ_calcifications").text in messages[1]["text"]
+
+
 def test_did_you_mean_offers_the_top_guesses_and_something_else():
     tracker = make_tracker(
         "surgry recovry?", "nlu_fallback", [entity("treatment", "surgical_removal")],

@@ -50,6 +50,11 @@ _EXCLUDING = re.compile(r"\b(?:apart from|other than|besides|except|instead of|a
 _OTHERS = re.compile(r"\b(?:other|others|else|alternatives?|options?|approaches)\b", re.I)
 # "what are they linked to?" after a type: its causes, which its own text gives.
 _LINKED = re.compile(r"\b(?:linked|associated|related|connected|tied)\s+(?:to|with)\b|\bcaus(?:e|es|ed)\b", re.I)
+# "is it possible to get calcium in the rotator cuff tendon?": whether a type forms there.
+_FORMS = re.compile(r"\b(?:get|have|got)\s+(?:calcium|calcifications?|calcium deposits?|deposits)\b"
+                    r"|\b(?:form|forms|build up|builds up|develop|occur|appear|collect|calcify)\b", re.I)
+# "how do I find a doctor who specialises in this?": the preparation step, not a specialist.
+_FINDING = re.compile(r"\b(?:find|finding|look(?:ing)? for|search|research|choose|pick|work out)\b", re.I)
 # "what are calcifications in the lungs?": asks what a type is, whatever section was guessed.
 _WHAT_IS = re.compile(r"^(?:.*[.!?,]\s+)?(?:so\s+|and\s+)?(?:what|wat)(?:'s|s| is| are| r)\b", re.I)
 # The topic itself, named in general ("who treats calcified lesions?"): not the subject so far.
@@ -108,6 +113,10 @@ def answer_for(
     typed = _type_asked(guide, key, entities, context, text)
     if typed:
         return item_answer(guide, typed)
+    if key not in ("specialists", "types") and _KINDS.search(text) and not _concept_from(guide, entities) \
+            and not _items_named(guide, entities) \
+            and not any(cue.search(text) for k, cue in _SECTION_CUES.items() if k != "types"):
+        return section_summary(guide, "types")  # "are there different sorts of calcium deposits?"
     elsewhere = named_elsewhere(key, _items_named(guide, entities), hits)
     if elsewhere:
         return items_answer(guide, elsewhere)
@@ -133,8 +142,6 @@ def answer_for(
         concept = _concept_from(guide, entities, ("lesion_type",))
         if concept and guide.section("types").item(concept.value):
             return item_answer(guide, guide.section("types").item(concept.value))
-        if _KINDS.search(text) and not _concept_from(guide, entities):
-            return section_summary(guide, "types")  # "what kinds of calcified lesions are there?"
         # "can tendons get it too?": a place or kind the lay lists lack, close to one type.
         typed = distinct_type(guide, hits, text)
         return item_answer(guide, typed) if typed else section_summary(guide, key)
@@ -161,6 +168,9 @@ def answer_for(
             own = [_narrower(guide, key, i, context.subject) or i for i in own]
         return items_answer(guide, own + ([found] if found and found not in own else []))
     if key == "specialists":
+        steps = [i for i in named if i.section == "preparation"]
+        if steps and _FINDING.search(text):
+            return items_answer(guide, steps)
         # The most specific subject first: "calcium in my kidney" names a type and a place.
         subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
         if subject:
@@ -219,7 +229,7 @@ def _type_asked(guide: Guide, key: str, entities: Dict[str, List[str]], context:
     if cue and cue.search(text):
         return None
     concept = _concept_from(guide, entities, ("lesion_type",))
-    if concept and (_WHAT_IS.search(text) or _LINKED.search(text)) \
+    if concept and (_WHAT_IS.search(text) or _LINKED.search(text) or _FORMS.search(text)) \
             and all(i.section == "types" for i in _items_named(guide, entities)):
         return guide.section("types").item(concept.value)
     if (not _concept_from(guide, entities) and context.item and context.item.startswith("types:")

@@ -64,7 +64,7 @@ _SECTION_WORDS_TEXT = """type types kind kinds sort sorts variety varieties cate
     next point points general overall typical typically main usual manage managed
     management handle handles care cares go goes form forms appointment appointments
     visit visits consultation before beforehand tips tip advice done see seeing week weeks
-    month months tomorrow soon upcoming options available possible usually exactly else"""
+    month months tomorrow soon upcoming options available possible usually exactly else prep"""
 _SECTION_WORDS = frozenset(stems(_SECTION_WORDS_TEXT))
 _SECTION_WORDS_RAW = frozenset(w for w in _SECTION_WORDS_TEXT.split() if len(w) >= 5)
 _SENTENCES = re.compile(r"[^.!?]+[.!?]*")

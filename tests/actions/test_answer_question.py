@@ -473,3 +473,31 @@ def test_an_item_named_elsewhere_answers_when_the_intents_section_has_nothing_fo
         "ask_recovery", [entity("treatment", "lifestyle_changes")],
         guide_items=[{"item": "types:atherosclerotic_calcifications", "score": 0.66}]))
     assert SlotSet("item", "treatment:lifestyle_changes") in events
+
+
+def test_different_sorts_asked_under_another_section_gets_the_types(guide):
+    _, events = run(make_tracker("Are there different sorts of calcium deposits or is it all one thing?",
+                                 "ask_treatment"))
+    assert events == [SlotSet("section", "types"), SlotSet("item", None)]
+    # different treatments are the treatment section's own question
+    _, events = run(make_tracker("what different treatments are there?", "ask_treatment"))
+    assert events == [SlotSet("section", "treatment"), SlotSet("item", None)]
+
+
+def test_whether_a_type_forms_somewhere_is_that_type_whatever_section_was_guessed(guide):
+    _, events = run(make_tracker(
+        "is it possible to get calcium in the rotator cuff tendon? my shoulder's been stiff for months",
+        "ask_treatment", [entity("lesion_type", "soft_tissue_calcifications"), entity("location", "soft_tissue")]))
+    assert SlotSet("item", "types:soft_tissue_calcifications") in events
+    _, events = run(make_tracker(  # a treatment named: the treatment question stands
+        "can physio help with calcium in the rotator cuff tendon?", "ask_treatment",
+        [entity("lesion_type", "soft_tissue_calcifications"),
+         entity("treatment", "physical_therapy_and_rehabilitation")]))
+    assert SlotSet("item", "treatment:physical_therapy_and_rehabilitation") in events
+
+
+def test_finding_a_specialist_without_a_referral_is_the_preparation_step(guide):
+    _, events = run(make_tracker(
+        "how do i find a doctor who specialises in this if i dont have a referral", "ask_specialist",
+        [entity("prep_step", "research_healthcare_providers"), entity("prep_step", "schedule_appointments")]))
+    assert SlotSet("item", "preparation:research_healthcare_providers") in events

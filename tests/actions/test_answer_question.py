@@ -1,5 +1,6 @@
 import shutil
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -333,13 +334,6 @@ def test_an_ellipsis_the_section_so_far_has_nothing_for_goes_by_the_intent(guide
     assert events == [SlotSet("section", "treatment"), SlotSet("item", "treatment:medications")]
 
 
-def test_a_bare_place_while_on_the_types_is_its_type_not_its_specialist(guide):
-    messages, events = run(make_tracker(
-        "tendons?", "ask_followup", [entity("location", "soft_tissue")],
-        slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
-    assert SlotSet("item", "types:soft_tissue_calcifications") in events
-
-
 def test_what_are_they_linked_to_after_a_type_is_that_type(guide):
     _, events = run(make_tracker(
         "what sort of conditions are they linked to?", "ask_types",
@@ -389,13 +383,6 @@ def test_a_story_ending_in_a_section_question_gets_the_section_not_the_items_its
     assert len(messages[0]["buttons"]) == len(guide.section("preparation").items)
 
 
-def test_doctor_for_kidneys_while_on_the_types_names_the_specialist(guide):
-    _, events = run(make_tracker(
-        "doctor for kidneys?", "ask_followup", [entity("location", "kidney")],
-        slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
-    assert SlotSet("item", "specialists:nephrologist") in events
-
-
 def test_how_is_it_treated_after_a_type_gives_its_own_treatment_then_the_section(guide):
     slots = {"section": "types", "item": "types:metastatic_calcifications",
              "lesion_type": "metastatic_calcifications"}
@@ -408,30 +395,9 @@ def test_how_is_it_treated_after_a_type_gives_its_own_treatment_then_the_section
     assert events == [SlotSet("section", "treatment"), SlotSet("item", None)]
 
 
-def test_a_definition_question_naming_a_type_gets_that_type(guide):
-    _, events = run(make_tracker(
-        "years ago I had a mini stroke. What is brain calcification usually associated with?", "ask_definition",
-        [entity("lesion_type", "brain_calcifications")]))
-    assert SlotSet("item", "types:brain_calcifications") in events
-
-
 def test_what_kinds_are_there_asked_as_a_definition_gets_the_types(guide):
     messages, events = run(make_tracker("what kinds of calcified lesions are there?", "ask_definition"))
     assert events == [SlotSet("section", "types"), SlotSet("item", None)]
-
-
-def test_an_ellipsis_with_a_word_of_the_intents_own_section_asks_that_section(guide):
-    _, events = run(make_tracker(
-        "doctor for kidneys?", "ask_specialist", [entity("location", "kidney")],
-        slots={"section": "types", "item": "types:visceral_organ_calcifications"}))
-    assert SlotSet("item", "specialists:nephrologist") in events
-
-
-def test_could_they_just_watch_it_instead_is_the_item_not_the_rest_of_the_section(guide):
-    _, events = run(make_tracker(
-        "could they just watch it instead of treating it?", "ask_treatment",
-        [entity("treatment", "observation_and_monitoring")], slots={"section": "treatment"}))
-    assert SlotSet("item", "treatment:observation_and_monitoring") in events
 
 
 def test_what_are_calcifications_in_the_lungs_is_the_type_whatever_section_was_guessed(guide):
@@ -444,35 +410,6 @@ def test_what_are_calcifications_in_the_lungs_is_the_type_whatever_section_was_g
         "what are the treatments for calcifications in the lungs?", "ask_treatment",
         [entity("lesion_type", "visceral_organ_calcifications"), entity("location", "lungs")]))
     assert SlotSet("section", "treatment") in events
-
-
-def test_what_are_they_linked_to_after_a_finding_about_a_type_is_that_type(guide):
-    _, events = run(make_tracker(
-        "what are they usually linked to?", "ask_treatment",
-        slots={"section": "types", "item": "types:brain_calcifications", "lesion_type": "brain_calcifications"}))
-    assert SlotSet("item", "types:brain_calcifications") in events
-
-
-def test_a_type_named_and_asked_what_it_is_linked_to_is_the_type(guide):
-    _, events = run(make_tracker(
-        "calcium deposits in the brain, what are they usually linked to?", "ask_treatment",
-        [entity("lesion_type", "brain_calcifications"), entity("location", "brain")]))
-    assert SlotSet("item", "types:brain_calcifications") in events
-
-
-def test_words_of_another_section_naming_its_item_answer_with_it(guide):
-    _, events = run(make_tracker(
-        "if the calcium came from an infection, will treating the infection stop more forming?", "ask_types",
-        [entity("treatment", "treatment_of_underlying_conditions"), entity("cause", "infection")]))
-    assert SlotSet("item", "treatment:treatment_of_underlying_conditions") in events
-
-
-def test_an_item_named_elsewhere_answers_when_the_intents_section_has_nothing_for_it(guide):
-    _, events = run(make_tracker(
-        "will looking after my heart health and cutting risk factors do anything for calcium deposits?",
-        "ask_recovery", [entity("treatment", "lifestyle_changes")],
-        guide_items=[{"item": "types:atherosclerotic_calcifications", "score": 0.66}]))
-    assert SlotSet("item", "treatment:lifestyle_changes") in events
 
 
 def test_different_sorts_asked_under_another_section_gets_the_types(guide):
@@ -496,8 +433,51 @@ def test_whether_a_type_forms_somewhere_is_that_type_whatever_section_was_guesse
     assert SlotSet("item", "treatment:physical_therapy_and_rehabilitation") in events
 
 
-def test_finding_a_specialist_without_a_referral_is_the_preparation_step(guide):
-    _, events = run(make_tracker(
-        "how do i find a doctor who specialises in this if i dont have a referral", "ask_specialist",
-        [entity("prep_step", "research_healthcare_providers"), entity("prep_step", "schedule_appointments")]))
-    assert SlotSet("item", "preparation:research_healthcare_providers") in events
+# ---- one message in its context -> the item answered (actions/answering.py)
+TYPES_KIDNEY = {"section": "types", "item": "types:visceral_organ_calcifications"}
+BRAIN_SO_FAR = {"section": "types", "item": "types:brain_calcifications", "lesion_type": "brain_calcifications"}
+ITEM_IN_CONTEXT = [
+    # why, text, intent, entities, slots, guide_items, the item answered
+    ("a bare place while on the types is its type, not its specialist",
+     "tendons?", "ask_followup", [("location", "soft_tissue")], TYPES_KIDNEY, None,
+     "types:soft_tissue_calcifications"),
+    ("'doctor' in a follow-up names the specialist",
+     "doctor for kidneys?", "ask_followup", [("location", "kidney")], TYPES_KIDNEY, None,
+     "specialists:nephrologist"),
+    ("an ellipsis with a word of its own section asks that section",
+     "doctor for kidneys?", "ask_specialist", [("location", "kidney")], TYPES_KIDNEY, None,
+     "specialists:nephrologist"),
+    ("'what are they linked to?' after a finding about a type is that type",
+     "what are they usually linked to?", "ask_treatment", [], BRAIN_SO_FAR, None,
+     "types:brain_calcifications"),
+    ("a type named and asked what it is linked to is the type",
+     "calcium deposits in the brain, what are they usually linked to?", "ask_treatment",
+     [("lesion_type", "brain_calcifications"), ("location", "brain")], {}, None, "types:brain_calcifications"),
+    ("a definition question naming a type gets that type",
+     "years ago I had a mini stroke. What is brain calcification usually associated with?", "ask_definition",
+     [("lesion_type", "brain_calcifications")], {}, None, "types:brain_calcifications"),
+    ("words of another section naming its item answer with it",
+     "if the calcium came from an infection, will treating the infection stop more forming?", "ask_types",
+     [("treatment", "treatment_of_underlying_conditions"), ("cause", "infection")], {}, None,
+     "treatment:treatment_of_underlying_conditions"),
+    ("an item named elsewhere answers when the intent's section has nothing for it",
+     "will looking after my heart health and cutting risk factors do anything for calcium deposits?",
+     "ask_recovery", [("treatment", "lifestyle_changes")], {},
+     [{"item": "types:atherosclerotic_calcifications", "score": 0.66}], "treatment:lifestyle_changes"),
+    ("'just watch it instead of treating it' is the item, not the rest of the section",
+     "could they just watch it instead of treating it?", "ask_treatment",
+     [("treatment", "observation_and_monitoring")], {"section": "treatment"}, None,
+     "treatment:observation_and_monitoring"),
+    ("finding a specialist without a referral is the preparation step",
+     "how do i find a doctor who specialises in this if i dont have a referral", "ask_specialist",
+     [("prep_step", "research_healthcare_providers"), ("prep_step", "schedule_appointments")], {}, None,
+     "preparation:research_healthcare_providers"),
+]
+
+
+@pytest.mark.parametrize("why, text, intent, entities, slots, hits, item", ITEM_IN_CONTEXT,
+                         ids=[case[0] for case in ITEM_IN_CONTEXT])
+def test_the_item_answered_in_context(guide, why, text, intent, entities, slots, hits, item):
+    _, events = run(make_tracker(text, intent, [entity(n, v) for n, v in entities], slots=dict(slots),
+                                 guide_items=hits))
+    assert SlotSet("item", item) in events

@@ -107,23 +107,23 @@ def answer_for(
         # Another intent routed here (e.g. a rule added later): answer from what was named.
         return _follow_up(guide, entities, context, text, hits)
     key = INTENT_SECTIONS[intent]
+    named = _items_named(guide, entities)
+    concept = _concept_from(guide, entities)
     kept = _continued(guide, key, entities, context, text, hits)
     if kept:
         return kept
     typed = _type_asked(guide, key, entities, context, text)
     if typed:
         return item_answer(guide, typed)
-    if key not in ("specialists", "types") and _KINDS.search(text) and not _concept_from(guide, entities) \
-            and not _items_named(guide, entities) \
+    if key not in ("specialists", "types") and _KINDS.search(text) and not concept and not named \
             and not any(cue.search(text) for k, cue in _SECTION_CUES.items() if k != "types"):
         return section_summary(guide, "types")  # "are there different sorts of calcium deposits?"
-    elsewhere = named_elsewhere(key, _items_named(guide, entities), hits)
+    elsewhere = named_elsewhere(key, named, hits)
     if elsewhere:
         return items_answer(guide, elsewhere)
     if intent == "ask_causes":
         answer = overview_aspect(guide, "causes")
         # "why does calcium build up in the brain?": the type's own text gives its causes.
-        concept = _concept_from(guide, entities)
         if concept:
             related = [guide.section("types").item(concept.value)] if concept.entity == "lesion_type" \
                 else guide.related_items("types", concept.guide_terms)
@@ -147,7 +147,6 @@ def answer_for(
         return item_answer(guide, typed) if typed else section_summary(guide, key)
 
     section = guide.section(key)
-    named = _items_named(guide, entities)
     # Items of another section named here ("physiotherapy" asked about recovery) lend
     # their titles to the search below.
     by_words = guide.search_items(key, " ".join([text] + [i.title for i in named if i.section != key]))
@@ -159,8 +158,7 @@ def answer_for(
             and _SECTION_CUES[i.section].search(text) and not _SECTION_CUES.get(key, _NEVER).search(text)]
     if cued and not own:
         return items_answer(guide, cued)
-    refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) \
-        and not _concept_from(guide, entities)
+    refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) and not concept
     if own and _EXCLUDING.search(text) and _OTHERS.search(text):
         return section_summary(guide, key)
     if own:
@@ -184,7 +182,6 @@ def answer_for(
         if context.subject and not _GENERAL_TOPIC.search(text):
             return specialist_answer(guide, context.subject)
         return section_summary(guide, key)
-    concept = _concept_from(guide, entities)
     if concept and not asks_for_whole_section(text):
         related = guide.related_items(key, concept.guide_terms + (concept.value,))
         if concept.entity == "lesion_type" and key == "types":
@@ -200,7 +197,7 @@ def answer_for(
             answer.replies += section_summary(guide, key).replies
             answer.item = None
             return answer
-    if refers_back and not concept:
+    if refers_back:
         if key == "types" and context.item and context.item.startswith("types:"):
             # "what sort of conditions are they linked to?" after a type: that type.
             return item_answer(guide, guide.item(context.item))

@@ -31,7 +31,6 @@ _ORDINALS = {
     "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
 }
 # "what kinds are there?", "different sorts": the types, whatever the classifier guessed.
-_NEVER = re.compile(r"(?!)")
 _KINDS = re.compile(r"\b(?:kinds?|types?|sorts?|varieties|categories|different)\b", re.I)
 # A word that asks for a section itself: a message with one asks that section's question,
 # however elliptical ("doctor for kidneys?" after the types).
@@ -42,8 +41,6 @@ _SECTION_CUES = {
     "preparation": re.compile(r"\b(?:prepar\w*|ready)\b", re.I),
     "recovery": re.compile(r"\b(?:recover\w*)\b", re.I),
 }
-# "doctor for kidneys?": a follow-up that asks for a doctor.
-_DOCTOR = re.compile(r"\b(?:doctors?|specialists?|who)\b", re.I)
 # "what other approaches are there apart from surgery?": the rest of the section.
 _EXCLUDING = re.compile(r"\b(?:apart from|other than|besides|except|instead of|alternatives? to|"
                         r"aside from|rather than)\b", re.I)
@@ -109,14 +106,14 @@ def answer_for(
     key = INTENT_SECTIONS[intent]
     named = _items_named(guide, entities)
     concept = _concept_from(guide, entities)
-    kept = _continued(guide, key, entities, context, text, hits)
+    kept = _continued(guide, key, entities, named, concept, context, text, hits)
     if kept:
         return kept
-    typed = _type_asked(guide, key, entities, context, text)
+    typed = _type_asked(guide, key, entities, named, concept, context, text)
     if typed:
         return item_answer(guide, typed)
     if key not in ("specialists", "types") and _KINDS.search(text) and not concept and not named \
-            and not any(cue.search(text) for k, cue in _SECTION_CUES.items() if k != "types"):
+            and not any(_asks_section(k, text) for k in _SECTION_CUES if k != "types"):
         return section_summary(guide, "types")  # "are there different sorts of calcium deposits?"
     elsewhere = named_elsewhere(key, named, hits)
     if elsewhere:
@@ -154,8 +151,8 @@ def answer_for(
     own = [i for i in named if i.section == key]
     # "will treating the infection stop more forming?" filed under types: the words name
     # an item of the section they ask about.
-    cued = [i for i in named if i.section not in (key, "types") and _SECTION_CUES.get(i.section)
-            and _SECTION_CUES[i.section].search(text) and not _SECTION_CUES.get(key, _NEVER).search(text)]
+    cued = [i for i in named if i.section not in (key, "types")
+            and _asks_section(i.section, text) and not _asks_section(key, text)]
     if cued and not own:
         return items_answer(guide, cued)
     refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) and not concept
@@ -183,7 +180,7 @@ def answer_for(
             return specialist_answer(guide, context.subject)
         return section_summary(guide, key)
     if concept and not asks_for_whole_section(text):
-        related = guide.related_items(key, concept.guide_terms + (concept.value,))
+        related = guide.items_about(key, concept)
         if concept.entity == "lesion_type" and key == "types":
             related = [section.item(concept.value)]
         if related and len(related) <= 2:
@@ -191,7 +188,7 @@ def answer_for(
     elif key == "treatment" and context.subject and _REFERS_BACK.search(text) and not concept:
         # "how is it treated?" after metastatic calcifications: what the guide says for
         # that subject first, then the section.
-        related = guide.related_items(key, context.subject.guide_terms + (context.subject.value,))
+        related = guide.items_about(key, context.subject)
         if 1 <= len(related) <= 2 and not (found and found not in related):
             answer = items_answer(guide, related)
             answer.replies += section_summary(guide, key).replies
@@ -215,21 +212,24 @@ def answer_for(
     return section_summary(guide, key)
 
 
-def _type_asked(guide: Guide, key: str, entities: Dict[str, List[str]], context: Context,
-                text: str) -> Optional[Item]:
+def _asks_section(key: str, text: str) -> bool:
+    """Whether ``text`` has a word that asks for section ``key`` itself (``_SECTION_CUES``)."""
+    cue = _SECTION_CUES.get(key)
+    return bool(cue and cue.search(text))
+
+
+def _type_asked(guide: Guide, key: str, entities: Dict[str, List[str]], named: List[Item],
+                concept: Optional[Concept], context: Context, text: str) -> Optional[Item]:
     """The type a question is about when its words say so, whatever section the classifier
     guessed: "what are calcifications in the lungs?" (a type named, asked what it is), or
     "what are they usually linked to?" right after a type (its causes)."""
-    if key in ("types", "overview"):
+    if key in ("types", "overview") or _asks_section(key, text):
         return None
-    cue = _SECTION_CUES.get(key)
-    if cue and cue.search(text):
-        return None
-    concept = _concept_from(guide, entities, ("lesion_type",))
-    if concept and (_WHAT_IS.search(text) or _LINKED.search(text) or _FORMS.search(text)) \
-            and all(i.section == "types" for i in _items_named(guide, entities)):
-        return guide.section("types").item(concept.value)
-    if (not _concept_from(guide, entities) and context.item and context.item.startswith("types:")
+    kind = _concept_from(guide, entities, ("lesion_type",))
+    if kind and (_WHAT_IS.search(text) or _LINKED.search(text) or _FORMS.search(text)) \
+            and all(i.section == "types" for i in named):
+        return guide.section("types").item(kind.value)
+    if (not concept and context.item and context.item.startswith("types:")
             and _LINKED.search(text) and _REFERS_BACK.search(text)):
         return guide.item(context.item)
     return None
@@ -241,23 +241,21 @@ def _narrower(guide: Guide, key: str, found: Optional[Item], subject: Optional[C
     "Medications")."""
     if not found or not subject:
         return None
-    related = guide.related_items(key, subject.guide_terms + (subject.value,))
+    related = guide.items_about(key, subject)
     title = set(stems(found.title))
     return next((i for i in related if i != found and title & set(stems(i.title))), None)
 
 
-def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], context: Context, text: str,
-               hits: Hits) -> Optional[Answer]:
+def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], named: List[Item],
+               concept: Optional[Concept], context: Context, text: str, hits: Hits) -> Optional[Answer]:
     """An elliptical follow-up ("and if they have to take it out?" after the specialists,
     "and the pills I take?" while preparing) asks the question before again about
     something else: answered in the section so far when that section has an item for
     it, whatever section the classifier guessed; None otherwise."""
     here = context.section
-    cue = _SECTION_CUES.get(key)
     if (not here or here == key or not guide.section(here).items or asks_for_whole_section(text)
-            or (cue and cue.search(text)) or not continues_previous(text)):
+            or _asks_section(key, text) or not continues_previous(text)):
         return None
-    named = _items_named(guide, entities)
     own = [i for i in named if i.section == here]
     if own:
         return items_answer(guide, own)
@@ -266,8 +264,7 @@ def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], context: 
         if subject and guide.related_items(here, subject.guide_terms or (subject.value,)):
             return specialist_answer(guide, subject)
     else:
-        concept = _concept_from(guide, entities)
-        related = guide.related_items(here, concept.guide_terms + (concept.value,)) if concept else []
+        related = guide.items_about(here, concept) if concept else []
         if related and len(related) <= 2:
             return items_answer(guide, related)
     # Items of other sections named here lend their titles ("take it out" -> Surgeon).
@@ -291,7 +288,7 @@ def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()
         if concept and concept.entity == "lesion_type":
             items = [guide.section("types").item(concept.value)]
         elif concept:
-            items = guide.related_items("types", concept.guide_terms + (concept.value,))[:2]
+            items = guide.items_about("types", concept)[:2]
     items = items or named
     # "my scan says calcified lesion": closest to a section's own words, not to an item.
     general = bool(hits) and ":" not in hits[0][0]
@@ -322,10 +319,10 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
         return items_answer(guide, in_context or named)
     concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
-        if _DOCTOR.search(text):
+        if _asks_section("specialists", text):  # "doctor for kidneys?"
             return specialist_answer(guide, concept)
         if context.section == "types":
-            related = guide.related_items("types", concept.guide_terms + (concept.value,))
+            related = guide.items_about("types", concept)
             if related:
                 return items_answer(guide, related)
         if context.section == "treatment":

@@ -102,6 +102,11 @@ class Guide:
             (c for c in self.concepts if c.entity == entity and c.value == value), None
         )
 
+    def items_about(self, section: str, concept: "Concept") -> List[Item]:
+        """Items of ``section`` that mention the concept: its guide terms or its own value
+        ("soft_tissue" read as "soft tissue")."""
+        return self.related_items(section, concept.guide_terms + (concept.value,))
+
     def related_items(self, section: str, terms: Iterable[str]) -> List[Item]:
         """Items of ``section`` whose text or title mentions any of ``terms``."""
         terms = [t for t in terms if t]

@@ -34,3 +34,11 @@ def test_search_finds_the_item_by_its_own_words(guide, section, text, title):
 )
 def test_search_gives_nothing_without_a_clear_winner(guide, section, text):
     assert guide.search_items(section, text) is None
+
+
+def test_items_about_a_concept_read_its_guide_terms_and_its_own_value(guide):
+    soft = guide.concept("location", "soft_tissue")
+    assert "soft_tissue" not in " ".join(soft.guide_terms)  # found by its value, read as words
+    assert [i.key for i in guide.items_about("types", soft)] == ["soft_tissue_calcifications"]
+    metastatic = guide.concept("lesion_type", "metastatic_calcifications")
+    assert [i.key for i in guide.items_about("treatment", metastatic)] == ["medications_to_manage_calcium_levels"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import List
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -70,6 +71,7 @@ _SECTION_WORDS_RAW = frozenset(w for w in _SECTION_WORDS_TEXT.split() if len(w) 
 _SENTENCES = re.compile(r"[^.!?]+[.!?]*")
 
 
+@lru_cache(maxsize=256)  # asked several times per question about the same text
 def asks_for_whole_section(text: str) -> bool:
     """True when every content word of ``text`` is a word of section questions, or, after
     a story ("We have an appointment next week. How can we get ready?"), of its last

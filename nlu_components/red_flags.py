@@ -83,7 +83,7 @@ class RedFlagDetector:
     def only_discounted(self, text: Text) -> bool:
         """True when ``text`` names red flags but every one is negated, past or played
         down ("no chest pain, just curious"): nothing here is an emergency."""
-        return bool(self._index.find(text.translate(_APOSTROPHES))) and not self._present_matches(text)
+        return self.mentions_any(text) and not self._present_matches(text)
 
     def _present_matches(self, text: Text) -> List[PhraseMatch]:
         # Phones type "can’t": one character for another, so the offsets stay right.
@@ -150,14 +150,12 @@ _QUESTION = re.compile(r"\?|^\s*(?:what|how|who|why|when|where|which|can|could|d
                        r"should)\b", re.I)
 
 
-def classifier_only_alarm_stands_down(text: Text, confidence: float, detector: "RedFlagDetector") -> bool:
-    """An emergency guessed by the classifier alone (no red-flag phrase in the message,
-    present or discounted) gives way to its next guess when the symptom words it keyed on
+def classifier_only_alarm_stands_down(text: Text, confidence: float) -> bool:
+    """An emergency guessed by the classifier alone (for a message with no red-flag
+    phrase in it, present or discounted) gives way to its next guess when the symptom words it keyed on
     are all negated, past or played down, when the question is hypothetical, or when it
     is a question guessed only weakly that names no symptom at all. An emergency in words
     the list lacks, stated as happening, still stands."""
-    if detector.mentions_any(text):
-        return False
     cleaned = text.translate(_APOSTROPHES)
     context = SymptomContext(cleaned)
     present = [m for m in SYMPTOM_WORDS.finditer(cleaned) if not context.why_not_present(m.start(), m.end())]
@@ -293,13 +291,13 @@ class RedFlagMatcher(GraphComponent):
         # ("the bleeding stopped days ago, how do I care for the wound?" ranks out_of_scope
         # just above ask_recovery once the alarm is set aside).
         question = next((r for r in ranking[:3] if str(r.get("name", "")).startswith("ask_")), None)
-        resolved_question = (question is not None and not self.detector.find(text) and "?" in text
-                             and RESOLVED.search(text))
+        # (Called only when ``find`` found no present phrase: see ``process``.)
+        resolved_question = question is not None and "?" in text and RESOLVED.search(text)
         if resolved_question:
             ranking = [question] + [r for r in ranking if r is not question]
-        elif not (self.detector.only_discounted(text)
-                  or classifier_only_alarm_stands_down(text, float(intent.get("confidence") or 0.0),
-                                                       self.detector)):
+        elif self.detector.mentions_any(text):
+            pass  # listed phrases, none present (``find`` found none): all negated, past or played down
+        elif not classifier_only_alarm_stands_down(text, float(intent.get("confidence") or 0.0)):
             return
         message.set(INTENT, ranking[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -35,13 +35,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from guide.words import continues_previous
-
 from guide.model import QUESTION_INTENTS
+from guide.words import continues_previous
 
 DIAGNOSIS_INTENT = "ask_diagnosis"
 FALLBACK_INTENT = "nlu_fallback"
-# Intents a personal finding may replace: questions about the guide, and uncertainty.
 REQUEST_INTENTS = {"request_appointment", "request_second_opinion"}
 FOLLOW_UP_INTENT = "ask_followup"
 BOOKING_WORDS = re.compile(r"\b(?:book\w*|appointments?|apointments?|appt|opinion|schedul\w*|see (?:a|an|the|someone)|"
@@ -55,6 +53,7 @@ ASKS_TO_BE_SEEN = re.compile(
     r"\b(?:appointments?|appt|your doctors?|one of your|a doctor here|someone here|me in|him in|her in|us in)\b",
     re.I)
 MIN_BOOKING_GUESS = 0.3
+# Intents a personal finding may replace: questions about the guide, and uncertainty.
 REPLACEABLE = set(QUESTION_INTENTS) | {"ask_followup", "ask_more", FALLBACK_INTENT, "out_of_scope"}
 SECTION_INTENT = {}
 for _intent, _section in QUESTION_INTENTS.items():
@@ -146,7 +145,7 @@ class GuideIntentRouter(GraphComponent):
             # "Could I see one of your doctors about the calcium in my shoulder?"
             booking = next((g for g in next_guesses if g.get("name") == "request_appointment"
                             and float(g.get("confidence") or 0.0) >= MIN_BOOKING_GUESS), None)
-            if booking and ASKS_TO_BE_SEEN.search(text) and not is_personal_finding(text):
+            if booking and ASKS_TO_BE_SEEN.search(text):  # (a personal finding has returned above)
                 return "request_appointment", float(booking["confidence"])
         if (intent in QUESTION_INTENTS or intent == FALLBACK_INTENT) and intent != SPECIALIST_INTENT \
                 and WHICH_DOCTOR.search(text) and not FINDING_A_DOCTOR.search(text):

@@ -37,7 +37,7 @@ MIN_QUESTION_WORDS = 4
 # ... and these whatever their shape ("help", "tell me more", "are you a bot").
 ALWAYS_QUESTIONS = {"ask_more", "ask_capabilities", "bot_challenge"}
 # "thanks" (answered, then the question again) and "bye" (the request is dropped, and
-# the patient told so): unless the words answer the question ("Thank Smith"?).
+# the patient told so), unless the words answer the question asked (a name, a contact).
 SMALL_TALK = {"thank", "goodbye"}
 # "note: ..." / "add a note ..." at the summary or as a correction.
 _NOTE_CUE = re.compile(r"^(?:add\s+a\s+)?note\s*:?\s+", re.I)

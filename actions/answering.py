@@ -13,7 +13,7 @@ import re
 from typing import Dict, List, Optional, Sequence
 
 from guide.model import Concept, Guide, Item
-from guide.words import asks_for_whole_section, continues_previous, stems
+from guide.words import ORDINALS, asks_for_whole_section, continues_previous, stems
 from actions.replies import (
     INTENT_SECTIONS, SUBJECT_ENTITIES, Answer, Context, Reply, full_section, item_answer, items_answer,
     overview_aspect, payload, section_intent, section_summary, specialist_answer,
@@ -25,11 +25,6 @@ from actions.retrieval import (
 # "that", "it", "those": the message is about what the conversation is already on.
 _REFERS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|they|one|ones|kind)\b", re.I)
 
-_ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
-    "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
-}
 # "what kinds are there?", "different sorts": the types, whatever the classifier guessed.
 _KINDS = re.compile(r"\b(?:kinds?|types?|sorts?|varieties|categories|different)\b", re.I)
 # A word that asks for a section itself: a message with one asks that section's question,
@@ -56,6 +51,14 @@ _FINDING = re.compile(r"\b(?:find|finding|look(?:ing)? for|search|research|choos
 _WHAT_IS = re.compile(r"^(?:.*[.!?,]\s+)?(?:so\s+|and\s+)?(?:what|wat)(?:'s|s| is| are| r)\b", re.I)
 # The topic itself, named in general ("who treats calcified lesions?"): not the subject so far.
 _GENERAL_TOPIC = re.compile(r"\b(?:calcifi\w*|calcified|lesions?|calcium deposits?)\b", re.I)
+# "do I have to prepare for them?" after the tests: the question's section, about the item
+# so far, answered by that section's item sharing its words (LINKED_ITEM_SCORE: between the
+# guide's items the strongest link is 0.47, Diagnostic Assessment -> Prepare for Diagnostic
+# Tests; five pairs of the guide reach 0.3 (also physiotherapy in treatment and recovery,
+# follow-up and scheduling appointments, metastatic calcifications and medications for
+# calcium levels, managing and listing symptoms); the next pairs score 0.25).
+_ABOUT_THAT = re.compile(r"\b(?:for|about|of|with|to|before|after|from)\s+(?:it|them|that|those|these|this)\b", re.I)
+LINKED_ITEM_SCORE = 0.3
 # How close to the best item overall an item of the section so far must be for an
 # elliptical follow-up to stay in that section by meaning alone.
 CONTINUE_MARGIN = 0.10
@@ -74,8 +77,8 @@ def _items_named(guide: Guide, entities: Dict[str, List[str]]) -> List[Item]:
 def _ordinal(text: str) -> Optional[int]:
     words = re.findall(r"[a-z0-9]+", text.lower())
     for word in words:
-        if word in _ORDINALS:
-            return _ORDINALS[word]
+        if word in ORDINALS:
+            return ORDINALS[word]
         if word.isdigit() and len(words) <= 4:
             return int(word)
     return None
@@ -112,6 +115,11 @@ def answer_for(
     typed = _type_asked(guide, key, entities, named, concept, context, text)
     if typed:
         return item_answer(guide, typed)
+    if context.item and not context.item.startswith(key + ":") and not (named or concept) \
+            and _ABOUT_THAT.search(text):
+        linked = guide.closest_item(key, context.item, LINKED_ITEM_SCORE)
+        if linked:
+            return item_answer(guide, linked)
     if key not in ("specialists", "types") and _KINDS.search(text) and not concept and not named \
             and not any(_asks_section(k, text) for k in _SECTION_CUES if k != "types"):
         return section_summary(guide, "types")  # "are there different sorts of calcium deposits?"

@@ -17,6 +17,7 @@ from actions import store
 from actions.base import latest_intent
 from actions.flow import channel_of
 from actions.tracker_reading import answers_latest_message
+from guide.model import QUESTION_INTENTS as GUIDE_QUESTIONS
 from storage.engine import run_sync
 from storage.forgetting import start_forgetting
 
@@ -24,8 +25,12 @@ logger = logging.getLogger(__name__)
 
 FORM = "data_deletion_form"
 # Not an answer to "delete everything?": an emergency (answered, then asked again), a
-# person asked for, or goodbye (the data is kept); data/rules/booking.yml.
-LEAVE_INTENTS = {"report_emergency", "request_human", "goodbye"}
+# person asked for, goodbye, a question about the guide or small talk (the data is kept,
+# and the message gets its usual reply); data/rules/booking.yml.
+QUESTION_INTENTS = set(GUIDE_QUESTIONS) | {"ask_followup", "ask_more"}
+# ("what would that delete?" comes as ask_capabilities: it stays a "no".)
+CANNED_INTENTS = {"ask_diagnosis", "bot_challenge", "out_of_scope", "thank", "greet"}
+LEAVE_INTENTS = {"report_emergency", "request_human", "goodbye"} | QUESTION_INTENTS | CANNED_INTENTS
 CONFIRMED = "deletion_confirmed"
 
 

@@ -116,6 +116,23 @@ class Guide:
             if any(mentions(f"{item.title} {item.text}", t) for t in terms)
         ]
 
+    def closest_item(self, section: str, ref: str, min_score: float) -> Optional[Item]:
+        """The item of ``section`` whose words are closest to item ``ref``'s (TF-IDF cosine),
+        if at least ``min_score`` ("Diagnostic Assessment" -> "Prepare for Diagnostic Tests")."""
+        bags = self._item_stems
+        source = bags.get(ref)
+        if not source or section not in self.sections:
+            return None
+
+        def cosine(other: Dict[str, float]) -> float:
+            dot = sum(weight * other.get(stem, 0.0) for stem, weight in source.items())
+            norm = math.sqrt(sum(v * v for v in source.values()) * sum(v * v for v in other.values()))
+            return dot / norm if norm else 0.0
+
+        scored = [(cosine(bags[i.ref]), i) for i in self.sections[section].items if i.ref != ref]
+        best = max(scored, key=lambda pair: pair[0], default=None)
+        return best[1] if best and best[0] >= min_score else None
+
     @cached_property
     def _item_stems(self) -> Dict[str, Dict[str, float]]:
         """Per item: its stems, title stems counting twice; and every stem's IDF."""

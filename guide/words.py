@@ -127,3 +127,20 @@ def continues_previous(text: str) -> bool:
         return bool(rest) and _CONTRACTION.sub("", rest[0]) not in _OWN_QUESTION
     # a bare phrase: "tendons?", "the lungs?", "past surgeries?"
     return len(words) <= 3 and words[0] not in _OWN_QUESTION and text.strip().endswith("?")
+
+
+# A place in a list the assistant has just shown ("the second one", "number 3").
+ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7,
+    "eighth": 8, "8th": 8, "ninth": 9, "9th": 9, "last": -1,
+}
+_POSITION = re.compile(
+    r"\b(?:" + "|".join(ORDINALS) + r")\s+(?:one|ones|point|option|item|type|kind|step|doctor|specialist)\b"
+    r"|\bnumber\s+\d\b|\bno\.?\s*\d\b",
+    re.I)
+
+
+def names_position(text: str) -> bool:
+    """"the first one, what does it do?": the message points at a place in the list shown."""
+    return bool(_POSITION.search(text))

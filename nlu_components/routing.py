@@ -17,6 +17,10 @@
 - **Asking to be seen here** ("could I see one of your doctors about ...?") filed as a
   guide question, with ``request_appointment`` among the next two guesses, is a booking
   request (not the preparation step "Schedule Appointments").
+- **A place in the list just shown** ("the first one, what does it do?") filed as another
+  question or unsure: a follow-up, which the answering action reads against the list.
+- **A request in so many words** (a second opinion; booking "at your clinic", "with
+  you") filed as a guide question: a request, whatever the story around it.
 - **An elliptical follow-up filed as a booking request** ("and a nephrologist?", "and
   the scans I had done elsewhere?") with no word of booking in it is a follow-up
   question: the conversation's thread, not a request (actions/answering.py).
@@ -36,7 +40,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from guide.model import QUESTION_INTENTS
-from guide.words import continues_previous
+from guide.words import continues_previous, names_position
 
 DIAGNOSIS_INTENT = "ask_diagnosis"
 FALLBACK_INTENT = "nlu_fallback"
@@ -53,6 +57,16 @@ ASKS_TO_BE_SEEN = re.compile(
     r"\b(?:appointments?|appt|your doctors?|one of your|a doctor here|someone here|me in|him in|her in|us in)\b",
     re.I)
 MIN_BOOKING_GUESS = 0.3
+# A request in so many words, whatever the classifier made of the story around it: a second
+# opinion (the guide has no part on one: it is always asked of the clinic), or booking
+# with this clinic ("how do I book the procedure at your place").
+SECOND_OPINION = re.compile(r"\b(?:second|2nd|secnd|secon|sceond)\s+opin\w*", re.I)
+_HERE = r"(?:your (?:clinic|place|practice|hospital|centre|center|team|doctors?|specialists?)|with you|at yours|here)"
+GETTING_READY = re.compile(r"\b(?:bring|prepar\w*|ready|documents?|papers?|records?|take along|take with|"
+                           r"expect|happens?|long|cost|pay|cancel\w*)\b", re.I)
+BOOK_HERE = re.compile(
+    r"\b(?:book\w*|appointments?|apointments?|appt)\b[^.?!]{0,40}\b" + _HERE + r"\b"
+    r"|\b" + _HERE + r"\b[^.?!]{0,40}\b(?:book\w*|appointments?|apointments?|appt)\b", re.I)
 # Intents a personal finding may replace: questions about the guide, and uncertainty.
 REPLACEABLE = set(QUESTION_INTENTS) | {"ask_followup", "ask_more", FALLBACK_INTENT, "out_of_scope"}
 SECTION_INTENT = {}
@@ -140,6 +154,13 @@ class GuideIntentRouter(GraphComponent):
             return None
         if intent != DIAGNOSIS_INTENT and is_personal_finding(text):
             return DIAGNOSIS_INTENT, 1.0
+        if intent != FOLLOW_UP_INTENT and names_position(text):  # "the second one - when would I see them?"
+            return FOLLOW_UP_INTENT, 1.0
+        if not GETTING_READY.search(text):  # "what do I bring to my appointment with you?" asks the guide
+            if SECOND_OPINION.search(text):
+                return "request_second_opinion", 1.0
+            if BOOK_HERE.search(text):
+                return "request_appointment", 1.0
         next_guesses = [r for r in (ranking or [])[1:3] if isinstance(r, dict)]
         if intent in QUESTION_INTENTS or intent == FALLBACK_INTENT:
             # "Could I see one of your doctors about the calcium in my shoulder?"

@@ -75,6 +75,10 @@ def test_only_a_clear_yes_confirms():
     # a person asked for, or goodbye: left to their rules (the data is kept)
     assert validate(form_tracker("can I speak with a staff member instead?", "request_human")) == []
     assert validate(form_tracker("bye", "goodbye")) == []
+    # a question about the guide, or thanks: left to their rules (kept, then answered)
+    assert validate(form_tracker("also what's the dystrophic type?", "ask_types")) == []
+    assert validate(form_tracker("how do they spot them?", "ask_detection")) == []
+    assert validate(form_tracker("thanks", "thank")) == []
 
 
 def test_no_deletes_nothing(store):  # noqa: F811

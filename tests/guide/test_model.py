@@ -42,3 +42,11 @@ def test_items_about_a_concept_read_its_guide_terms_and_its_own_value(guide):
     assert [i.key for i in guide.items_about("types", soft)] == ["soft_tissue_calcifications"]
     metastatic = guide.concept("lesion_type", "metastatic_calcifications")
     assert [i.key for i in guide.items_about("treatment", metastatic)] == ["medications_to_manage_calcium_levels"]
+
+
+def test_the_closest_item_of_another_section_shares_its_words(guide):
+    assert guide.closest_item("preparation", "treatment:diagnostic_assessment", 0.3).key == "prepare_for_diagnostic_tests"
+    assert guide.closest_item("treatment", "types:metastatic_calcifications", 0.3).key == \
+        "medications_to_manage_calcium_levels"
+    assert guide.closest_item("preparation", "types:brain_calcifications", 0.3) is None
+    assert guide.closest_item("preparation", "nothing:here", 0.0) is None

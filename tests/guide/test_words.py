@@ -1,6 +1,6 @@
 import pytest
 
-from guide.words import asks_for_whole_section, continues_previous, mentions
+from guide.words import asks_for_whole_section, continues_previous, mentions, names_position
 
 
 def test_mentions_accepts_plurals_and_whole_words_only():
@@ -51,3 +51,16 @@ def test_a_section_word_typed_a_letter_off_still_asks_for_the_section():
 def test_a_contracted_question_word_asks_its_own_question():
     assert not continues_previous("and who'd operate if needed?")
     assert not continues_previous("and what's the recovery like?")
+
+
+@pytest.mark.parametrize("text, named", [
+    ("the first one, what does it do?", True),
+    ("the second one - when would i see them?", True),
+    ("and the last option?", True),
+    ("number 3 please", True),
+    ("is this the first time calcium shows up?", False),
+    ("first of all, what are they?", False),
+    ("I had one scan last year", False),
+])
+def test_a_place_in_the_list_just_shown(text, named):
+    assert names_position(text) is named

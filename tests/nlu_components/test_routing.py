@@ -136,3 +136,33 @@ def test_asking_to_be_seen_here_with_booking_as_a_next_guess_is_a_booking_reques
     # a question about appointments, not a request
     assert GuideIntentRouter({}).route("should i bring my scans to the appointment?", "ask_preparation", [],
                                        ranked("ask_preparation", "request_appointment")) is None
+
+
+def test_a_place_in_the_list_is_a_follow_up_whatever_the_classifier_filed():
+    assert route("the first one, what does it do?", "nlu_fallback") == ("ask_followup", 1.0)
+    assert route("the second one - when would i see them?", "ask_specialist") == ("ask_followup", 1.0)
+    assert route("the second one", "ask_followup") is None
+    for intent in ("request_appointment", "request_human", "report_emergency", "goodbye"):
+        assert route("the second one", intent) is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Good morning. I am 79 and my heart specialist says my arteries have calcium in them. I would very much "
+     "like a second opinion from your clinic, if that is possible.", "request_second_opinion"),
+    ("can i get a secnd opinon on my scan", "request_second_opinion"),
+    ("how do i book the procedure at your place", "request_appointment"),
+    ("could I make an appointment with you for my shoulder?", "request_appointment"),
+])
+def test_a_request_in_so_many_words_is_a_request(text, intent):
+    assert route(text, "ask_types") == (intent, 1.0)
+    assert route(text, "nlu_fallback") == (intent, 1.0)
+
+
+@pytest.mark.parametrize("text", [
+    "what should I bring to my appointment with you?",
+    "which papers do I need for the second opinion?",
+    "how do I prepare for my appointment here?",
+    "how do I schedule appointments with specialists?",
+])
+def test_getting_ready_for_a_visit_stays_a_question(text):
+    assert route(text, "ask_preparation") is None

@@ -105,7 +105,8 @@ eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes 
 	DATABASE_URL=sqlite:///.data/eval.db $(PY) -m tools.launch --quiet --model $(MODEL) -- \
 	  $(PY) -m tools.answer_eval --url http://127.0.0.1:$${RASA_PORT:-5005} \
 	  --set sealed=tests/eval/blind/sealed.yml:sealed --set dev=tests/eval/blind/dev.yml \
-	  --set fresh=tests/eval/blind/fresh.yml --set late=tests/eval/blind/late.yml --set old=tests/eval/probes.yml \
+	  --set fresh=tests/eval/blind/fresh.yml --set late=tests/eval/blind/late.yml \
+	  --set fifth=tests/eval/blind/fifth.yml --set old=tests/eval/probes.yml \
 	  --out reports/eval --gate
 
 bench: $(MODEL) ## Time the semantic layer per message, messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations

@@ -59,6 +59,15 @@ _GENERAL_TOPIC = re.compile(r"\b(?:calcifi\w*|calcified|lesions?|calcium deposit
 # calcium levels, managing and listing symptoms); the next pairs score 0.25).
 _ABOUT_THAT = re.compile(r"\b(?:for|about|of|with|to|before|after|from)\s+(?:it|them|that|those|these|this)\b", re.I)
 LINKED_ITEM_SCORE = 0.3
+# "after the treatment what pain meds can I take?", "and after surgery, exercises too?":
+# a question about the time after a treatment is one about recovery, whatever it names.
+_AFTER_TREATMENT = re.compile(r"\b(?:after|following|post)[\s-]+(?:the\s+|my\s+|her\s+|his\s+|your\s+|a\s+)?"
+                              r"(?:surgery|op|operation|procedure|treatment|removal)\b", re.I)
+# "any tips for getting ready for the appointment?": the whole preparation section (the
+# section is about preparing for the visit), not its step "Schedule Appointments".
+_READY_FOR_VISIT = re.compile(r"\b(?:ready|prepare|preparing|prep)\b[^.?!]{0,25}\b(?:for|before)\s+"
+                              r"(?:(?:the|my|an|a|our|his|her|this|that|first)\s+){0,2}"
+                              r"(?:appointments?|appt|visit|consultation|consult)\b", re.I)
 # How close to the best item overall an item of the section so far must be for an
 # elliptical follow-up to stay in that section by meaning alone.
 CONTINUE_MARGIN = 0.10
@@ -112,6 +121,15 @@ def answer_for(
     kept = _continued(guide, key, entities, named, concept, context, text, hits)
     if kept:
         return kept
+    if key == "preparation" and _READY_FOR_VISIT.search(text) \
+            and all(i.key == "schedule_appointments" for i in named if i.section == key):
+        return section_summary(guide, key)
+    if key == "treatment" and _AFTER_TREATMENT.search(text):
+        if _asks_section("recovery", text):  # "what does recovery look like after treatment?"
+            return answer_for(guide, "ask_recovery", entities, context, text, hits)
+        after = guide.search_items("recovery", text) or semantic_pick(guide, hits, "recovery", text=text)
+        if after:
+            return item_answer(guide, after)
     typed = _type_asked(guide, key, entities, named, concept, context, text)
     if typed:
         return item_answer(guide, typed)

@@ -17,6 +17,8 @@
 - **Asking to be seen here** ("could I see one of your doctors about ...?") filed as a
   guide question, with ``request_appointment`` among the next two guesses, is a booking
   request (not the preparation step "Schedule Appointments").
+- **An elliptical follow-up the classifier is unsure of** ("what about if it's cancer?")
+  is a follow-up: on the conversation's thread (actions/answering.py).
 - **A place in the list just shown** ("the first one, what does it do?") filed as another
   question or unsure: a follow-up, which the answering action reads against the list.
 - **A request in so many words** (a second opinion; booking "at your clinic", "with
@@ -173,6 +175,8 @@ class GuideIntentRouter(GraphComponent):
             for guess in next_guesses:
                 if guess.get("name") == SPECIALIST_INTENT:
                     return SPECIALIST_INTENT, float(guess.get("confidence") or 0.0)
+        if intent == FALLBACK_INTENT and continues_previous(text):
+            return FOLLOW_UP_INTENT, 1.0  # "what about if it's cancer?": on the thread so far
         if intent == FALLBACK_INTENT and hits:
             ref, score = hits[0].get("item", ""), float(hits[0].get("score", 0.0))
             section = ref.split(":", 1)[0]

@@ -23,6 +23,7 @@ from guide.model import Guide
 
 # Intents that always leave the form to their own rule (the form then resumes or ends).
 ESCAPE_INTENTS = {"report_emergency", "cancel", "restart", "request_human", "request_data_deletion"}
+FALLBACK_INTENT = "nlu_fallback"
 # Intents answered by the assistant mid-form when the message is a question.
 QUESTION_INTENTS = {
     "ask_definition", "ask_causes", "ask_detection", "ask_types", "ask_preparation",
@@ -80,6 +81,10 @@ def should_leave_form(tracker: Tracker, requested: Optional[str]) -> bool:
     if intent in ALWAYS_QUESTIONS or intent in SMALL_TALK:
         return not answers_step(requested, text)
     sentence = requested in STRUCTURED_STEPS and len(text.split()) >= MIN_QUESTION_WORDS
+    if intent == FALLBACK_INTENT and sentence and "?" in text:
+        # "In the meantime, is there anything I can change in my daily habits?" asked for a
+        # name: a question the classifier is unsure of, answered with "did you mean ...?"
+        return not answers_step(requested, text)
     if intent in QUESTION_INTENTS and (is_question(text) or sentence):
         # "she takes loads of tablets, does that matter" asked for a name: not a name
         # ("Rosalind" alone is a name too short, and is told so)

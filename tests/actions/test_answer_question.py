@@ -481,3 +481,38 @@ def test_the_item_answered_in_context(guide, why, text, intent, entities, slots,
     _, events = run(make_tracker(text, intent, [entity(n, v) for n, v in entities], slots=dict(slots),
                                  guide_items=hits))
     assert SlotSet("item", item) in events
+
+
+def test_preparing_for_them_after_the_tests_reads_the_linked_preparation_step(guide):
+    tracker = make_tracker("do I have to prepare for them?", "ask_preparation",
+                           slots={"section": "treatment", "item": "treatment:diagnostic_assessment"})
+    messages, events = run(tracker)
+    assert guide.item("preparation:prepare_for_diagnostic_tests").text in messages[0]["text"]
+    # with nothing linked enough (a type), the question keeps its own answer: the section
+    messages, _ = run(make_tracker("do I have to prepare for it?", "ask_preparation",
+                                   slots={"section": "types", "item": "types:brain_calcifications"}))
+    assert "“Preparing for Calcified Lesions?”" in messages[0]["text"]
+    assert guide.item("preparation:prepare_for_diagnostic_tests").text not in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text, entities, item", [
+    ("after treatment what pain meds can i take", [entity("treatment", "medications")], "recovery:pain_management"),
+    ("and after surgery do they give you exercises too?", [entity("treatment", "surgical_removal")],
+     "recovery:rehabilitation_exercises"),
+])
+def test_a_question_about_the_time_after_treatment_is_answered_from_recovery(guide, text, entities, item):
+    messages, _ = run(make_tracker(text, "ask_treatment", entities))
+    assert guide.item(item).text in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["any tips for getting ready for the appointment?",
+                                  "How should I get myself ready for my first appointment?"])
+def test_getting_ready_for_the_visit_is_the_whole_preparation_section(guide, text):
+    messages, _ = run(make_tracker(text, "ask_preparation", [entity("prep_step", "schedule_appointments")]))
+    assert [b["title"] for b in messages[0]["buttons"]] == [i.title for i in guide.section("preparation").items]
+
+
+def test_recovery_after_treatment_asked_as_treatment_is_the_recovery_section(guide):
+    messages, _ = run(make_tracker("while I wait, what does recovery usually look like after treatment?",
+                                   "ask_treatment"))
+    assert [b["title"] for b in messages[0]["buttons"]] == [i.title for i in guide.section("recovery").items]

@@ -166,3 +166,8 @@ def test_a_request_in_so_many_words_is_a_request(text, intent):
 ])
 def test_getting_ready_for_a_visit_stays_a_question(text):
     assert route(text, "ask_preparation") is None
+
+
+def test_an_elliptical_message_the_classifier_is_unsure_of_is_a_follow_up():
+    assert route("what about if it's cancer?", "nlu_fallback") == ("ask_followup", 1.0)
+    assert route("what about if it's cancer?", "ask_specialist") is None  # the classifier was sure

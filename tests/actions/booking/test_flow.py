@@ -288,6 +288,7 @@ def test_asking_for_the_other_request_type_switches_it():
     ("bye", "goodbye", "booking_full_name"),
     ("she takes loads of tablets, does that matter", "ask_preparation", "booking_full_name"),  # no "?"
     ("thanks, bye for now", "goodbye", "booking_note"),
+    ("In the meantime, is there anything I can change in my daily habits?", "nlu_fallback", "booking_full_name"),
 ])
 def test_emergencies_cancels_and_questions_are_left_to_the_rules(text, intent, requested):
     responses, events, _ = validate(form_tracker(text, intent, requested))
@@ -411,6 +412,13 @@ def test_goodbye_in_the_form_drops_everything_and_says_nothing_was_sent():
 def test_a_short_answer_classified_as_a_question_stays_in_the_form_and_is_judged():
     responses, events, _ = validate(form_tracker("Rosalind", "ask_followup", "booking_full_name"))
     assert responses and events == [SlotSet("booking_full_name", None)]  # "doesn't look like a full name"
+
+
+def test_an_unsure_guess_stays_in_the_form_unless_it_is_a_question_of_some_length():
+    responses, events, _ = validate(form_tracker("Rosalind?", "nlu_fallback", "booking_full_name"))
+    assert responses and events == [SlotSet("booking_full_name", None)]  # judged as a name
+    _, events, _ = validate(form_tracker("can the doctor look at my knee too?", "nlu_fallback", "booking_note"))
+    assert events and events[0]["name"] == "booking_note"  # free text: the note
 
 
 def test_a_note_that_is_not_shaped_as_a_question_stays_the_note():

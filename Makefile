@@ -30,7 +30,7 @@ MODEL_INPUTS := config.yml domain.yml $(KNOWLEDGE_FILES) \
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
-.PHONY: help install browser train run test eval eval-nlu bench shell staff-user validate lock clean
+.PHONY: help install browser nginx train run run-scaled test eval eval-nlu bench shell staff-user validate lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,25 @@ run: $(MODEL) node_modules/.installed ## Install, train if needed, and start the
 	@mkdir -p .data
 	$(PY) -m tools.launch --model $(MODEL)
 
+# Scale-out on this machine: two Rasa replicas and two action servers behind nginx, on
+# PostgreSQL and the Redis lock store (tools/scaled.py). DATABASE_URL and REDIS_HOST may
+# point elsewhere; RASA_REPLICAS and ACTION_SERVERS may be other numbers.
+SCALED_ENV := RASA_REPLICAS=$${RASA_REPLICAS:-2} ACTION_SERVERS=$${ACTION_SERVERS:-2} \
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/assistant} \
+	REDIS_HOST=$${REDIS_HOST:-127.0.0.1}
+
+run-scaled: $(MODEL) node_modules/.installed nginx ## Like run, with 2 Rasa replicas and 2 action servers behind nginx on PostgreSQL and Redis
+	@mkdir -p .data
+	$(SCALED_ENV) $(PY) -m storage.engine
+	$(SCALED_ENV) $(PY) -m tools.launch --model $(MODEL)
+
+# Debian's nginx for run-scaled and the scale-out tests.
+nginx: ## Install Debian's nginx (needs root or sudo)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx >/dev/null; }
+	@$$(command -v nginx || echo /usr/sbin/nginx) -v
+
 shell: $(MODEL) ## Chat with the assistant in this terminal
 	@mkdir -p .data
 	@$(PY) -m actions.server > .data/actions-shell.log 2>&1 & pid=$$!; \
@@ -88,7 +107,7 @@ shell: $(MODEL) ## Chat with the assistant in this terminal
 validate: $(VENV)/.installed ## Check the training data and domain for conflicts
 	$(RASA) data validate --fail-on-warnings
 
-test: $(MODEL) node_modules/.installed browser ## Run the whole test suite (pytest, data validation, stories, NLU gate)
+test: $(MODEL) node_modules/.installed browser nginx ## Run the whole test suite (pytest, data validation, stories, NLU gate)
 	ASSISTANT_MODEL=$(MODEL) $(PY) -m pytest -q
 	$(RASA) data validate --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \

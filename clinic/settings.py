@@ -40,3 +40,60 @@ def clinic_phone(env: Optional[Mapping[str, str]] = None) -> str:
 def action_server_token(env: Optional[Mapping[str, str]] = None) -> str:
     """The shared secret between Rasa and the action server (``ACTION_SERVER_TOKEN``), or ""."""
     return _env(env).get("ACTION_SERVER_TOKEN", "").strip()
+
+
+# Scale-out (README "Scaling out"): more than one Rasa replica or action server needs a
+# shared database (PostgreSQL) and the Redis lock store; the launcher puts nginx in front.
+DEFAULT_REDIS_PORT = 6379
+DEFAULT_REDIS_DB = 1
+
+
+class SettingError(ValueError):
+    """A setting that cannot work; the message says which and why."""
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name, "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise SettingError(f"{name} must be a whole number from 1 to 16, not {raw!r}")
+    return int(raw)
+
+
+def rasa_replicas(env: Optional[Mapping[str, str]] = None) -> int:
+    """How many Rasa processes serve the channels (``RASA_REPLICAS``, default 1)."""
+    return _count(_env(env), "RASA_REPLICAS")
+
+
+def action_servers(env: Optional[Mapping[str, str]] = None) -> int:
+    """How many action servers answer Rasa (``ACTION_SERVERS``, default 1)."""
+    return _count(_env(env), "ACTION_SERVERS")
+
+
+def redis_host(env: Optional[Mapping[str, str]] = None) -> str:
+    """The Redis lock store's host (``REDIS_HOST``), or "" for Rasa's in-memory lock store."""
+    return _env(env).get("REDIS_HOST", "").strip()
+
+
+def redis_port(env: Optional[Mapping[str, str]] = None) -> str:
+    return _env(env).get("REDIS_PORT", "").strip() or str(DEFAULT_REDIS_PORT)
+
+
+def redis_db(env: Optional[Mapping[str, str]] = None) -> str:
+    return _env(env).get("REDIS_DB", "").strip() or str(DEFAULT_REDIS_DB)
+
+
+def scale_problems(env: Optional[Mapping[str, str]] = None) -> list:
+    """Why this environment cannot run several replicas ([] when it can, or runs one)."""
+    env = _env(env)
+    try:
+        replicas, servers = rasa_replicas(env), action_servers(env)
+    except SettingError as exc:
+        return [str(exc)]
+    problems = []
+    if replicas > 1 and not database_url(env).startswith("postgresql"):
+        problems.append("RASA_REPLICAS > 1 needs a shared database: set DATABASE_URL=postgresql://...")
+    if replicas > 1 and not redis_host(env):
+        problems.append("RASA_REPLICAS > 1 needs the Redis lock store: set REDIS_HOST")
+    if servers > 1 and database_url(env).startswith("sqlite"):
+        problems.append("ACTION_SERVERS > 1 needs a shared database server: set DATABASE_URL=postgresql://...")
+    return problems

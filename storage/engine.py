@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Each migration tree keeps its own version table (alembic_version_<name>).
 MIGRATION_TREES = ("requests", "staff")
+# PostgreSQL advisory lock held while migrating (any constant the application owns).
+MIGRATION_LOCK_KEY = 7_305_2026
 
 T = TypeVar("T")
 
@@ -55,6 +57,10 @@ def migrate(engine: Engine, tree: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS / tree))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several action servers (and the console) start at once on one database: one
+            # migrates, the others wait for it and then find nothing to do.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -67,3 +73,37 @@ async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking work (the database, SMTP) in the default thread pool."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
+
+
+def ensure_database(url: Any) -> bool:
+    """Create the PostgreSQL database ``url`` names if it does not exist yet (connecting to
+    the server's ``postgres`` database with the same credentials); True when it was created.
+    SQLite files are created on first use: nothing to do."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return False
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": parsed.database}).first()
+            if exists:
+                return False
+            quoted = conn.dialect.identifier_preparer.quote(parsed.database)
+            conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
+            return True
+    finally:
+        admin.dispose()
+
+
+if __name__ == "__main__":  # python -m storage.engine: create DATABASE_URL's database (make run-scaled)
+    import sys
+
+    from clinic.settings import database_url
+
+    try:
+        created = ensure_database(database_url())
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"Could not reach the database: {type(exc).__name__}: {getattr(exc, 'orig', exc)}", file=sys.stderr)
+        sys.exit(1)
+    print("database created" if created else "database ready")

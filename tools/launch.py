@@ -12,6 +12,10 @@ RASA_JWT_SECRET is set. Telegram and Slack are on when their variables are set
 All three listen on 127.0.0.1 unless RASA_HOST, ACTIONS_HOST or WEB_HOST say otherwise.
 Rasa and the action server share ACTION_SERVER_TOKEN; without one, each run makes its own.
 
+RASA_REPLICAS / ACTION_SERVERS above 1 (``make run-scaled``: 2 and 2, with PostgreSQL and
+Redis) start that many of each behind nginx, which listens on the usual ports
+(tools/scaled.py); every replica is supervised on its own.
+
 A service that stops is restarted, after 1, 2, 4 ... (at most 30) s; one that stops
 5 times in a row before answering stops the launcher (exit code 1). SIGTERM, SIGINT
 (Ctrl-C) and SIGHUP stop every service and remove the credentials file (exit code 0;
@@ -23,23 +27,22 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
-
-import yaml
+from typing import Dict, List, Optional
 
 from clinic import settings as clinic
 from tools.processes import die_with_parent, stop_groups
+from tools.services import (  # noqa: F401 - service_env and write_credentials: used by tests and tools
+    LOOPBACK, Ports, Service, layout, local_url, service_env, write_credentials,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 # Supervision. Back-off between restarts doubles from RESTART_DELAY up to RESTART_DELAY_MAX,
@@ -66,63 +69,6 @@ class StopRequested(BaseException):
 
 class ServiceFailed(RuntimeError):
     """A service keeps failing at start: the launcher gives up."""
-
-
-def local_url(host: str, port: object) -> str:
-    """Where this machine reaches a service bound to ``host``: a wildcard bind is reached on loopback."""
-    host = host.strip()
-    if host in ("", "0.0.0.0"):
-        host = LOOPBACK
-    elif host == "::":
-        host = "::1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
-
-
-def service_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
-    """The services' environment: this process's, then ``extra``, then the defaults."""
-    env = dict(os.environ)
-    env.update(extra or {})
-    env["DATABASE_URL"] = clinic.database_url(env)
-    env.setdefault("ACTIONS_PORT", str(clinic.DEFAULT_ACTIONS_PORT))
-    # Loopback unless told otherwise: the services have no TLS and the action server and the
-    # web app trust their callers, so opening them to the network must be a decision.
-    for name in ("RASA_HOST", "ACTIONS_HOST", "WEB_HOST"):
-        if not env.get(name, "").strip():
-            env[name] = LOOPBACK
-    env.setdefault("ACTION_ENDPOINT_URL", f"{local_url(env['ACTIONS_HOST'], env['ACTIONS_PORT'])}/webhook")
-    # One secret per run shared by Rasa and the action server, so that no other local
-    # process can call the actions. Never printed.
-    if not env.get("ACTION_SERVER_TOKEN", "").strip():
-        env["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
-    env["RASA_TELEMETRY_ENABLED"] = "false"
-    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
-
-
-def rasa_command(model: str, port: int, env: Dict[str, str], credentials: str = "credentials.yml") -> List[str]:
-    cmd = [
-        sys.executable, "-m", "tools.rasa_cli", "run",
-        "--model", model, "--interface", env.get("RASA_HOST", "").strip() or LOOPBACK, "--port", str(port),
-        "--endpoints", "endpoints.yml", "--credentials", credentials,
-    ]
-    if env.get("RASA_API_TOKEN"):
-        cmd += ["--enable-api", "--auth-token", env["RASA_API_TOKEN"]]
-    elif env.get("RASA_JWT_SECRET"):
-        cmd += ["--enable-api", "--jwt-secret", env["RASA_JWT_SECRET"]]
-    return cmd
-
-
-def write_credentials(env: Dict[str, str], path: Path) -> None:
-    """Rasa's credentials for this environment: REST and socket.io always, Telegram and Slack
-    when their variables are set. Secrets stay ``${VAR}`` references, filled in by Rasa."""
-    from channels.settings import credentials
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = "# Written by tools/launch.py for one run; edit channels/settings.py instead.\n"
-    path.write_text(header + yaml.safe_dump(credentials(env), sort_keys=False), encoding="utf-8")
 
 
 def answers(url: str, timeout: float = 1.0) -> bool:
@@ -155,19 +101,6 @@ def say(text: str, stream=None) -> None:
         pass
 
 
-@dataclass
-class Service:
-    name: str
-    cmd: List[str]
-    health: str
-    proc: Optional[subprocess.Popen] = None
-    started: float = 0.0  # monotonic time of the last start
-    ready_since: Optional[float] = None  # when it last answered its health URL (None: not yet)
-    exits: int = 0  # exits in a row without a stable run: sets the back-off
-    start_failures: int = 0  # exits in a row before answering: MAX_START_FAILURES gives up
-    restart_at: Optional[float] = None
-
-
 class Stack:
     """The assistant's processes on given ports: actions, Rasa and the web app.
 
@@ -188,13 +121,11 @@ class Stack:
         self.env["ACTION_ENDPOINT_URL"] = f"{self.actions_url}/webhook"
         self.env.setdefault("RASA_PUBLIC_URL", self.rasa_url)
         self.model, self.log_dir = model, log_dir
-        # One file per stack, so parallel stacks (tests, `make run`) never share one.
+        # One file (and nginx folder) per stack, so parallel stacks (tests, `make run`) never share one.
         self.credentials = ROOT / ".data" / f"credentials-{os.getpid()}-{rasa_port}.yml"
-        self.services = [
-            Service("actions", [sys.executable, "-m", "actions.server"], f"{self.actions_url}/health"),
-            Service("rasa", rasa_command(model, rasa_port, self.env, str(self.credentials)), f"{self.rasa_url}/"),
-            Service("web", [sys.executable, "-m", "webapp"], f"{self.web_url}/health"),
-        ]
+        self.workdir = ROOT / ".data" / f"run-{os.getpid()}-{rasa_port}"
+        self.ports = Ports(rasa_port, actions_port, web_port)
+        self.services: List[Service] = layout(model, self.ports, self.env, self.credentials, self.workdir)
         self.start_timeout = 300.0
         self.stop_signal: Optional[int] = None
 
@@ -218,7 +149,7 @@ class Stack:
     def start(self, timeout: float = 300) -> "Stack":
         from channels.settings import problems
 
-        mistakes = problems(self.env)
+        mistakes = problems(self.env) + clinic.scale_problems(self.env)
         if mistakes:
             raise RuntimeError("; ".join(mistakes))
         self.start_timeout = timeout
@@ -287,15 +218,19 @@ class Stack:
         for service in self.services:
             service.proc, service.ready_since, service.restart_at = None, None, None
         self.credentials.unlink(missing_ok=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _spawn(self, service: Service) -> None:
+        if service.prepare is not None:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            service.prepare()
         out = None
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{service.name}.log", "ab")
         try:
             service.proc = subprocess.Popen(
-                service.cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                service.cmd, cwd=ROOT, env={**self.env, **service.env}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                 start_new_session=True, preexec_fn=die_with_parent())
         finally:
             if out is not None:
@@ -317,9 +252,18 @@ class Stack:
             f"  socket.io:      {self.rasa_url}/socket.io",
             *self.describe_channels(),
             f"  Rasa HTTP API: {api}; database: {self.env['DATABASE_URL'].split('://')[0]}",
+            *self.describe_scale(),
             "  Terminal chat: make shell    Stop: Ctrl-C",
             "",
         ])
+
+    def describe_scale(self) -> List[str]:
+        replicas = [s.name for s in self.services if s.name.startswith("rasa-")]
+        servers = [s.name for s in self.services if s.name.startswith("actions-")]
+        if not replicas and not servers:
+            return []
+        return [f"  Scaled out:     {len(replicas) or 1} Rasa replica(s) and {len(servers) or 1} action "
+                f"server(s) behind nginx; lock store: Redis {self.env.get('REDIS_HOST', '')}"]
 
     def describe_channels(self) -> List[str]:
         from channels.settings import OPTIONAL_CHANNELS
@@ -343,13 +287,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     env = service_env()
-    stack = Stack(
-        args.model,
-        rasa_port=int(env.get("RASA_PORT", "5005")),
-        actions_port=int(env.get("ACTIONS_PORT", "5055")),
-        web_port=int(env.get("WEB_PORT", "8000")),
-        log_dir=(args.log_dir or ROOT / ".data" / "logs") if args.quiet or args.log_dir else None,
-    )
+    try:
+        stack = Stack(
+            args.model,
+            rasa_port=int(env.get("RASA_PORT", "5005")),
+            actions_port=int(env.get("ACTIONS_PORT", "5055")),
+            web_port=int(env.get("WEB_PORT", "8000")),
+            log_dir=(args.log_dir or ROOT / ".data" / "logs") if args.quiet or args.log_dir else None,
+        )
+    except (clinic.SettingError, ValueError) as exc:  # e.g. RASA_REPLICAS=many, RASA_PORT=x
+        say(f"Could not start the assistant: {exc}", sys.stderr)
+        return 1
     # Before the first child exists, so that no signal can leave one behind.
     for signum in STOP_SIGNALS:
         signal.signal(signum, lambda number, _frame: stack.request_stop(number))

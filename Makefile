@@ -128,10 +128,11 @@ eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes 
 	  --set fifth=tests/eval/blind/fifth.yml --set old=tests/eval/probes.yml \
 	  --out reports/eval --gate
 
-bench: $(MODEL) ## Time the semantic layer per message, messages of growing length through the running assistant, and the staff console's list page on 10,000 conversations
+bench: $(MODEL) nginx ## Time the semantic layer, long messages, the console's list page, then load-test the scaled stack beside stock Rasa (last line: JSON)
 	$(PY) -m tools.bench_semantic --model $(MODEL)
 	$(PY) -m tools.bench_input --model $(MODEL)
 	$(PY) -m tools.bench_console
+	$(PY) -m tools.loadtest.run --model $(MODEL)
 
 staff-user: $(VENV)/.installed ## Create a staff account: make staff-user NAME=alice ROLE=admin|reviewer
 	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make staff-user NAME=<name> ROLE=admin|reviewer"; exit 2; }

@@ -1,0 +1,256 @@
+"""``make bench``'s load test: the scaled assistant and stock Rasa, side by side in one run.
+
+    python -m tools.loadtest.run --model models/assistant-X.tar.gz [--users 20] [--seconds 60]
+
+1. Ours: 2 Rasa replicas and 2 action servers behind nginx (tools/scaled.py), a scratch
+   PostgreSQL database and the Redis lock store; time to ready from start.
+2. Locust (tools/loadtest/locustfile.py), one conversation at a time, then ``--users``
+   at once: throughput, p50/p95/p99, errors.
+3. The tracker store afterwards: every acknowledged message exactly once and in order.
+4. Resident memory of every process (after the load).
+5. Stock Rasa (tools/loadtest/stock.py) with our action server: the same two Locust runs.
+
+Writes reports/bench/load.json and load.md; the last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.loadtest import integrity, stock  # noqa: E402
+from tools.processes import stop_groups  # noqa: E402
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_HOST = os.environ.get("BENCH_REDIS_HOST", "127.0.0.1")
+
+
+def free_port_block(count: int) -> int:
+    """A port p such that p .. p+count-1 are all free on loopback right now."""
+    import socket
+
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count > 65000:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no block of free ports")
+
+
+def wait_until_answers(url: str, timeout: float = 300.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def warm_up(host: str, messages: int = 6) -> None:
+    for i in range(messages):
+        body = json.dumps({"sender": f"warmup-{uuid.uuid4().hex[:8]}", "message": "what types are there?"}).encode()
+        request = urllib.request.Request(f"{host}/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+
+
+def locust(host: str, users: int, seconds: int, run: str, log: Path, out: Path) -> Dict[str, float]:
+    """One headless Locust run; the aggregated figures of its CSV."""
+    prefix = out / f"locust-{run}"
+    env = {**os.environ, "BENCH_RUN": run, "BENCH_LOG": str(log), "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(users),
+         "-t", f"{seconds}s", "--stop-timeout", "120", "--host", host, "--csv", str(prefix), "--only-summary",
+         "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 300)
+    with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    return {
+        "users": users, "seconds": seconds, "requests": int(row["Request Count"]),
+        "errors": int(row["Failure Count"]), "rps": round(float(row["Requests/s"]), 2),
+        "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]), "p99_ms": float(row["99%"]),
+    }
+
+
+def resident_mb(pids: Dict[str, int]) -> Dict[str, float]:
+    """Resident memory of each process with its children, in MB."""
+    import psutil
+
+    sizes = {}
+    for name, pid in pids.items():
+        try:
+            process = psutil.Process(pid)
+            rss = process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
+            sizes[name] = round(rss / 2 ** 20, 1)
+        except psutil.Error:
+            sizes[name] = None
+    return sizes
+
+
+def measure(host: str, run: str, args, out: Path) -> Dict[str, object]:
+    warm_up(host)
+    log = out / f"sent-{run}.jsonl"
+    log.unlink(missing_ok=True)
+    single = locust(host, 1, args.single_seconds, f"{run}-single", log, out)
+    load = locust(host, args.users, args.seconds, f"{run}-load", log, out)
+    return {"single": single, "load": load, "log": log}
+
+
+def run_ours(args, run: str, out: Path) -> Dict[str, object]:
+    from storage.engine import ensure_database
+    from tools.launch import Stack
+    import sqlalchemy as sa
+
+    database = f"bench_{run}"
+    url = sa.engine.make_url(POSTGRES).set(database=database).render_as_string(hide_password=False)
+    ensure_database(url)
+    rasa_port, actions_port = free_port_block(3), free_port_block(3)
+    stack = Stack(args.model, rasa_port=rasa_port, actions_port=actions_port, web_port=free_port_block(1),
+                  env={"RASA_REPLICAS": "2", "ACTION_SERVERS": "2", "DATABASE_URL": url,
+                       "REDIS_HOST": REDIS_HOST, "REDIS_DB": "3"},
+                  log_dir=out / "logs-ours")
+    started = time.monotonic()
+    stack.start()
+    ready = time.monotonic() - started
+    try:
+        result = measure(stack.rasa_url, run, args, out)
+        result["memory_mb"] = resident_mb({s.name: s.proc.pid for s in stack.services if s.proc})
+        result["integrity"] = integrity.check(integrity.acknowledged(result.pop("log")),
+                                              integrity.stored(url, f"bench-{run}"))
+    finally:
+        stack.stop()
+        admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT", future=True)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+    result["ready_s"] = round(ready, 1)
+    result["model_mb"] = round(Path(args.model).stat().st_size / 2 ** 20, 1)
+    return result
+
+
+def run_stock(args, run: str, out: Path) -> Dict[str, object]:
+    from tools.services import service_env
+
+    env = service_env({})
+    started = time.monotonic()
+    model = stock.train(env)
+    trained_s = time.monotonic() - started
+    actions_port, rasa_port = free_port_block(1), free_port_block(1)
+    files = stock.write_files(out / "stock", f"http://127.0.0.1:{actions_port}")
+    logs = out / "logs-stock"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs: Dict[str, subprocess.Popen] = {}
+    try:
+        for name, cmd, port_env in (
+                ("actions", [sys.executable, "-m", "actions.server"], {"ACTIONS_PORT": str(actions_port),
+                                                                        "DATABASE_URL": f"sqlite:///{out / 'stock.db'}"}),
+                ("rasa", stock.run_command(model, rasa_port, files), {})):
+            with open(logs / f"{name}.log", "ab") as log_file:
+                procs[name] = subprocess.Popen(cmd, cwd=ROOT, env={**env, **port_env}, stdout=log_file,
+                                               stderr=log_file, start_new_session=True)
+        wait_until_answers(f"http://127.0.0.1:{actions_port}/health")
+        started = time.monotonic()
+        ready = wait_until_answers(f"http://127.0.0.1:{rasa_port}/")
+        result = measure(f"http://127.0.0.1:{rasa_port}", f"{run}-stock", args, out)
+        result.pop("log")
+        result["memory_mb"] = resident_mb({name: p.pid for name, p in procs.items()})
+        result["ready_s"] = round(time.monotonic() - started if ready is None else ready, 1)
+    finally:
+        stop_groups(list(procs.values()), grace=8)
+    result["model_mb"] = round(model.stat().st_size / 2 ** 20, 1)
+    result["trained_now_s"] = round(trained_s, 1) if trained_s > 5 else None
+    return result
+
+
+def summary(ours: Dict, stock_result: Dict) -> Dict[str, object]:
+    load, stock_load = ours["load"], stock_result["load"]
+    return {
+        "rps": load["rps"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"], "p99_ms": load["p99_ms"],
+        "errors": load["errors"] + ours["single"]["errors"],
+        "lost_events": ours["integrity"]["lost_events"],
+        "duplicated_events": ours["integrity"]["duplicated_events"],
+        "out_of_order_conversations": ours["integrity"]["out_of_order_conversations"],
+        "single_p50_ms": ours["single"]["p50_ms"], "single_p95_ms": ours["single"]["p95_ms"],
+        "stock_rps": stock_load["rps"], "stock_p50_ms": stock_load["p50_ms"],
+        "stock_single_p50_ms": stock_result["single"]["p50_ms"],
+        "ratio_vs_stock": round(load["rps"] / stock_load["rps"], 2) if stock_load["rps"] else None,
+        "users": load["users"],
+    }
+
+
+def render(report: Dict[str, object]) -> str:
+    ours, stock_result = report["ours"], report["stock"]
+    lines = [
+        "# Load test (make bench)", "",
+        f"{report['when']}; {report['users']} concurrent conversations for {report['seconds']} s after one "
+        f"conversation at a time for {report['single_seconds']} s; conversations from the readable blind sets.", "",
+        "| | ours (2 Rasa + 2 action servers, nginx, PostgreSQL, Redis) | stock Rasa (rasa init config) |",
+        "|---|---|---|",
+    ]
+    for label, key in (("one at a time", "single"), (f"{report['users']} at once", "load")):
+        a, b = ours[key], stock_result[key]
+        for field in ("rps", "p50_ms", "p95_ms", "p99_ms", "errors", "requests"):
+            lines.append(f"| {label}: {field} | {a[field]} | {b[field]} |")
+    lines.append(f"| ready after start (s) | {ours['ready_s']} | {stock_result['ready_s']} |")
+    lines.append(f"| model (MB) | {ours['model_mb']} | {stock_result['model_mb']} |")
+    lines.append(f"| resident memory (MB) | {ours['memory_mb']} | {stock_result['memory_mb']} |")
+    lines += ["", f"Tracker store after the load: {ours['integrity']}", "",
+              "Summary: " + json.dumps(report["summary"])]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--single-seconds", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    run = uuid.uuid4().hex[:8]
+    ours = run_ours(args, run, args.out)
+    stock_result = run_stock(args, run, args.out)
+    report = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "users": args.users,
+              "seconds": args.seconds, "single_seconds": args.single_seconds, "ours": ours, "stock": stock_result,
+              "summary": summary(ours, stock_result)}
+    (args.out / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (args.out / "load.md").write_text(render(report), encoding="utf-8")
+    print(render(report))
+    print(json.dumps(report["summary"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,7 +12,9 @@ Same path, body and answer as Rasa's own ``rest`` channel, with these difference
   knowing a widget conversation's id is not enough to write into it through REST;
 * ``input_channel`` comes from the channel, never from the body (a REST client
   cannot claim to be Telegram);
-* failures are logged with a conversation reference, never with the message text.
+* failures are logged with a conversation reference, never with the message text; a
+  message that fails before anything was said (the lock store or the database
+  unreachable) gets HTTP 503 with ``{"error": ...}`` and ``Retry-After``, not an empty 200.
   ``?stream=true`` (Rasa's streaming variant) is not offered.
 
 REST has no authentication of its own: it is for the clinic's own integrations and
@@ -37,6 +39,7 @@ from storage.ids import WIDGET_SESSION_RE, log_ref
 logger = logging.getLogger(__name__)
 
 OTHER_CHANNEL_PREFIXES = ("telegram:", "slack:")
+UNAVAILABLE = "The assistant is briefly unavailable. Please try again in a minute."
 
 
 def rest_sender(raw: Any) -> str:
@@ -75,6 +78,11 @@ class RestInput(InputChannel):
                 logger.error("REST message of conversation %s timed out", log_ref(sender))
             except Exception as exc:  # noqa: BLE001 - the client gets what was said so far
                 logger.error("REST message of conversation %s failed: %s", log_ref(sender), type(exc).__name__)
+                if not collector.messages:
+                    # Nothing was said, so nothing was handled: e.g. the lock store (Redis) or the
+                    # database is unreachable before the conversation is read. Say so, rather
+                    # than answer 200 with no reply, so that the client can send it again.
+                    return response.json({"error": UNAVAILABLE}, status=503, headers={"Retry-After": "30"})
             if guarded.cut:
                 await collector.send_text_message(sender, CUT_NOTICE)
             return response.json(collector.messages)

@@ -18,6 +18,7 @@ reached the stopped one.
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 from typing import List, Sequence
 
@@ -37,6 +38,29 @@ def nginx_binary() -> str:
 def replica_ports(front_port: int, count: int) -> List[int]:
     """The ports behind a front port: the next ``count`` ones."""
     return [front_port + 1 + i for i in range(count)]
+
+
+def free_port_block(count: int) -> int:
+    """A port p such that p .. p+count-1 are all free on loopback right now."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count > 65000:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no block of free ports")
 
 
 def _servers(ports: Sequence[int]) -> str:

@@ -33,35 +33,11 @@ if str(ROOT) not in sys.path:
 
 from tools.loadtest import integrity, stock  # noqa: E402
 from tools.processes import stop_groups  # noqa: E402
+from tools.scaled import free_port_block  # noqa: E402
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_HOST = os.environ.get("BENCH_REDIS_HOST", "127.0.0.1")
-
-
-def free_port_block(count: int) -> int:
-    """A port p such that p .. p+count-1 are all free on loopback right now."""
-    import socket
-
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count > 65000:
-            continue
-        try:
-            sockets = []
-            for port in range(base, base + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no block of free ports")
 
 
 def wait_until_answers(url: str, timeout: float = 300.0) -> float:

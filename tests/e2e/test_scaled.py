@@ -1,0 +1,141 @@
+"""The scaled stack under faults: two Rasa replicas and two action servers behind Debian's
+nginx, on this machine's real PostgreSQL (a scratch database) and a Redis server of the
+test's own (so that stopping it disturbs nothing else).
+
+- a Rasa replica killed mid-conversation: the conversation goes on on the other one, the
+  launcher brings the killed one back, and the tracker store holds every message once;
+- Redis unavailable: messages are refused with a clear error, nothing is written to the
+  conversation, and it goes on once Redis is back.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests.storage.support import POSTGRES_SERVER, drop_postgres, postgres_admin, scratch_postgres  # noqa: F401
+from tools.launch import Stack
+from tools.loadtest import integrity
+from tools.scaled import free_port_block
+
+
+class Redis:
+    """A redis-server of the test's own on a free port, stopped and started at will."""
+
+    def __init__(self, folder):
+        self.port, self.folder, self.proc = free_port_block(1), folder, None
+
+    def start(self):
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                              text=True).stdout.strip() == "PONG":
+                return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def scaled(model_path, postgres_admin, tmp_path_factory):  # noqa: F811
+    folder = tmp_path_factory.mktemp("scaled")
+    name = scratch_postgres(postgres_admin)
+    url = sa.engine.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    redis = Redis(folder)
+    redis.start()
+    stack = Stack(model_path, rasa_port=free_port_block(3), actions_port=free_port_block(3),
+                  web_port=free_port_block(1),
+                  env={"RASA_REPLICAS": "2", "ACTION_SERVERS": "2", "DATABASE_URL": url,
+                       "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port)},
+                  log_dir=folder / "logs")
+    stack.start()
+    stack.database_url, stack.redis = url, redis
+    yield stack
+    stack.stop()
+    redis.stop()
+    drop_postgres(postgres_admin, name)
+
+
+def send(stack, sender, text):
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", body,
+                                     {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def service(stack, name):
+    return next(s for s in stack.services if s.name == name)
+
+
+def test_the_stack_is_two_replicas_and_two_action_servers_behind_nginx(scaled):
+    assert sorted(s.name for s in scaled.services) == [
+        "actions-1", "actions-2", "nginx", "rasa-1", "rasa-2", "web"]
+    status, replies = send(scaled, f"scaled-{uuid.uuid4().hex[:8]}", "what types are there?")
+    assert status == 200 and any("Atherosclerotic" in (r.get("text") or "") for r in replies)
+
+
+def test_a_conversation_goes_on_when_a_replica_is_killed_and_the_launcher_brings_it_back(scaled):
+    sender = f"scaled-{uuid.uuid4().hex[:8]}"
+    turns = ["what types are there?", "the kidney one?", "who treats that?", "and how do I prepare?",
+             "thank you"]
+    acknowledged = []
+    for text in turns[:2]:
+        status, replies = send(scaled, sender, text)
+        assert status == 200 and replies
+        acknowledged.append(text)
+    victim = service(scaled, "rasa-1")
+    os.killpg(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait(10)
+    for text in turns[2:]:
+        status, replies = send(scaled, sender, text)
+        assert status == 200 and replies, (text, status, replies)
+        acknowledged.append(text)
+    # the launcher's supervision restarts the killed replica
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and service(scaled, "rasa-1").ready_since is None:
+        scaled.supervise()
+        time.sleep(0.2)
+    assert service(scaled, "rasa-1").ready_since is not None
+    kept = integrity.stored(scaled.database_url, sender)
+    assert kept == {sender: acknowledged}
+
+
+def test_without_redis_messages_are_refused_clearly_and_the_conversation_is_left_intact(scaled):
+    sender = f"scaled-{uuid.uuid4().hex[:8]}"
+    status, _ = send(scaled, sender, "what types are there?")
+    assert status == 200
+    scaled.redis.stop()
+    try:
+        status, body = send(scaled, sender, "the kidney one?")
+        assert status == 503, (status, body)
+        assert json.loads(body)["error"] == "The assistant is briefly unavailable. Please try again in a minute."
+    finally:
+        scaled.redis.start()
+    deadline = time.monotonic() + 30
+    while True:  # Rasa's Redis client reconnects on its next use
+        status, replies = send(scaled, sender, "who treats that?")
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status == 200 and replies
+    # the refused message was never written: only the two answered ones are there
+    assert integrity.stored(scaled.database_url, sender) == {sender: ["what types are there?", "who treats that?"]}

@@ -7,7 +7,8 @@
 2. Locust (tools/loadtest/locustfile.py), one conversation at a time, then ``--users``
    at once: throughput, p50/p95/p99, errors.
 3. The tracker store afterwards: every acknowledged message exactly once and in order.
-4. Resident memory of every process (after the load).
+4. Resident memory of every process (after the load), and where one message's time goes
+   (tools/loadtest/profile.py), before and after this project's cut of Rasa's per-call check.
 5. Stock Rasa (tools/loadtest/stock.py) with our action server: the same two Locust runs.
 
 Writes reports/bench/load.json and load.md; the last line printed is one JSON object.
@@ -79,18 +80,22 @@ def locust(host: str, users: int, seconds: int, run: str, log: Path, out: Path) 
     }
 
 
-def resident_mb(pids: Dict[str, int]) -> Dict[str, float]:
-    """Resident memory of each process with its children, in MB."""
+def resident_mb(pids: Dict[str, int]) -> Dict[str, Dict[str, float]]:
+    """Memory of each process with its children, in MB: resident (RSS), and its share of
+    pages shared with other processes (PSS) and its own pages (USS). Replicas of one
+    program share the pages of its libraries (TensorFlow alone maps about 500 MB), which
+    RSS counts in full for each of them."""
     import psutil
 
-    sizes = {}
+    sizes: Dict[str, Dict[str, float]] = {}
     for name, pid in pids.items():
         try:
             process = psutil.Process(pid)
-            rss = process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
-            sizes[name] = round(rss / 2 ** 20, 1)
+            infos = [p.memory_full_info() for p in [process] + process.children(recursive=True)]
+            sizes[name] = {kind: round(sum(getattr(i, kind) for i in infos) / 2 ** 20, 1)
+                           for kind in ("rss", "pss", "uss")}
         except psutil.Error:
-            sizes[name] = None
+            sizes[name] = {}
     return sizes
 
 
@@ -101,6 +106,25 @@ def measure(host: str, run: str, args, out: Path) -> Dict[str, object]:
     single = locust(host, 1, args.single_seconds, f"{run}-single", log, out)
     load = locust(host, args.users, args.seconds, f"{run}-load", log, out)
     return {"single": single, "load": load, "log": log}
+
+
+def run_profiles(args, stack, database_url: str, out: Path) -> Dict[str, object]:
+    """tools/loadtest/profile.py against this stack's first action server, database and Redis:
+    with Rasa's own check of action answers (before rasa_ext/action_calls.py) and with ours."""
+    actions = next(s for s in stack.services if s.name.startswith("actions"))
+    port = actions.env.get("ACTIONS_PORT") or stack.env["ACTIONS_PORT"]
+    results = {}
+    for label, extra in (("rasa_action_check", ["--rasa-action-check"]), ("ours", [])):
+        target = out / f"profile-{label}.json"
+        subprocess.run([sys.executable, "-m", "tools.loadtest.profile", "--model", args.model,
+                        "--database-url", database_url, "--redis-host", REDIS_HOST,
+                        "--redis-port", stack.env.get("REDIS_PORT", "6379"),
+                        "--actions-url", f"http://127.0.0.1:{port}/webhook",
+                        "--token", stack.env["ACTION_SERVER_TOKEN"], "--json", str(target)] + extra,
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+        results[label] = json.loads(target.read_text(encoding="utf-8"))
+    return results
 
 
 def run_ours(args, run: str, out: Path) -> Dict[str, object]:
@@ -124,6 +148,7 @@ def run_ours(args, run: str, out: Path) -> Dict[str, object]:
         result["memory_mb"] = resident_mb({s.name: s.proc.pid for s in stack.services if s.proc})
         result["integrity"] = integrity.check(integrity.acknowledged(result.pop("log")),
                                               integrity.stored(url, f"bench-{run}"))
+        result["profile"] = run_profiles(args, stack, url, out)
     finally:
         stack.stop()
         admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT", future=True)
@@ -182,6 +207,11 @@ def summary(ours: Dict, stock_result: Dict) -> Dict[str, object]:
         "stock_single_p50_ms": stock_result["single"]["p50_ms"],
         "ratio_vs_stock": round(load["rps"] / stock_load["rps"], 2) if stock_load["rps"] else None,
         "users": load["users"],
+        "handle_message_p50_ms": ours.get("profile", {}).get("ours", {}).get("handle_message_p50_ms"),
+        "handle_message_p50_ms_with_rasa_action_check":
+            ours.get("profile", {}).get("rasa_action_check", {}).get("handle_message_p50_ms"),
+        "memory_mb": ours["memory_mb"], "ready_s": ours["ready_s"], "stock_ready_s": stock_result["ready_s"],
+        "stock_memory_mb": stock_result["memory_mb"],
     }
 
 
@@ -201,8 +231,14 @@ def render(report: Dict[str, object]) -> str:
     lines.append(f"| ready after start (s) | {ours['ready_s']} | {stock_result['ready_s']} |")
     lines.append(f"| model (MB) | {ours['model_mb']} | {stock_result['model_mb']} |")
     lines.append(f"| resident memory (MB) | {ours['memory_mb']} | {stock_result['memory_mb']} |")
-    lines += ["", f"Tracker store after the load: {ours['integrity']}", "",
-              "Summary: " + json.dumps(report["summary"])]
+    lines += ["", f"Tracker store after the load: {ours['integrity']}", ""]
+    from tools.loadtest.profile import render as render_profile
+
+    for label, title in (("rasa_action_check", "Before (Rasa's own check of every action answer)"),
+                         ("ours", "After (rasa_ext/action_calls.py)")):
+        if label in ours.get("profile", {}):
+            lines += [f"## Where the time goes: {title}", "", render_profile(ours["profile"][label])]
+    lines += ["Summary: " + json.dumps(report["summary"])]
     return "\n".join(lines) + "\n"
 
 

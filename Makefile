@@ -30,7 +30,7 @@ MODEL_INPUTS := config.yml domain.yml $(KNOWLEDGE_FILES) \
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
-.PHONY: help install browser nginx train run run-scaled test eval eval-nlu bench shell staff-user validate lock clean
+.PHONY: help install browser nginx deploy-tools train run run-scaled test eval eval-nlu bench shell staff-user validate lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -98,6 +98,13 @@ nginx: ## Install Debian's nginx (needs root or sudo)
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx >/dev/null; }
 	@$$(command -v nginx || echo /usr/sbin/nginx) -v
 
+# Debian's docker-compose, to check deploy/compose/docker-compose.yml (tests/deploy/).
+deploy-tools: ## Install Debian's docker-compose for the deployment files' checks (needs root or sudo)
+	@command -v docker-compose >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq docker-compose >/dev/null; }
+	@docker-compose version --short
+
 shell: $(MODEL) ## Chat with the assistant in this terminal
 	@mkdir -p .data
 	@$(PY) -m actions.server > .data/actions-shell.log 2>&1 & pid=$$!; \
@@ -107,7 +114,7 @@ shell: $(MODEL) ## Chat with the assistant in this terminal
 validate: $(VENV)/.installed ## Check the training data and domain for conflicts
 	$(RASA) data validate --fail-on-warnings
 
-test: $(MODEL) node_modules/.installed browser nginx ## Run the whole test suite (pytest, data validation, stories, NLU gate)
+test: $(MODEL) node_modules/.installed browser nginx deploy-tools ## Run the whole test suite (pytest, data validation, stories, NLU gate)
 	ASSISTANT_MODEL=$(MODEL) $(PY) -m pytest -q
 	$(RASA) data validate --fail-on-warnings
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \

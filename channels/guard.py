@@ -31,6 +31,9 @@ CUT_NOTICE = (
     f"Your message was long, so I read only its first {MAX_MESSAGE_CHARS:,} characters. "
     "If something important came after that, please send it in a separate message."
 )
+# A turn that failed (the conversation store or the lock store unreachable): not handled,
+# so the patient is asked to send it again rather than left without a word.
+UNAVAILABLE_NOTICE = "The assistant is briefly unavailable. Please try again in a minute."
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 # C0 and C1 controls except tab, newline and carriage return.

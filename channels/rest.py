@@ -13,8 +13,9 @@ Same path, body and answer as Rasa's own ``rest`` channel, with these difference
 * ``input_channel`` comes from the channel, never from the body (a REST client
   cannot claim to be Telegram);
 * failures are logged with a conversation reference, never with the message text; a
-  message that fails before anything was said (the lock store or the database
-  unreachable) gets HTTP 503 with ``{"error": ...}`` and ``Retry-After``, not an empty 200.
+  turn that fails (the lock store or the database unreachable) gets HTTP 503 with
+  ``{"error": ..., "said": [...]}`` (what was said before it failed, if anything) and
+  ``Retry-After``: never a 200 for a turn that was not stored.
   ``?stream=true`` (Rasa's streaming variant) is not offered.
 
 REST has no authentication of its own: it is for the clinic's own integrations and
@@ -32,14 +33,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.guard import (CUT_NOTICE, InputRejected, check_sender, clean_message, json_object,
-                            metadata_object)
+from channels.guard import (CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, check_sender, clean_message,
+                            json_object, metadata_object)
 from storage.ids import WIDGET_SESSION_RE, log_ref
 
 logger = logging.getLogger(__name__)
 
 OTHER_CHANNEL_PREFIXES = ("telegram:", "slack:")
-UNAVAILABLE = "The assistant is briefly unavailable. Please try again in a minute."
 
 
 def rest_sender(raw: Any) -> str:
@@ -78,11 +78,14 @@ class RestInput(InputChannel):
                 logger.error("REST message of conversation %s timed out", log_ref(sender))
             except Exception as exc:  # noqa: BLE001 - the client gets what was said so far
                 logger.error("REST message of conversation %s failed: %s", log_ref(sender), type(exc).__name__)
-                if not collector.messages:
-                    # Nothing was said, so nothing was handled: e.g. the lock store (Redis) or the
-                    # database is unreachable before the conversation is read. Say so, rather
-                    # than answer 200 with no reply, so that the client can send it again.
-                    return response.json({"error": UNAVAILABLE}, status=503, headers={"Retry-After": "30"})
+                # The turn was not stored (the lock store or the database unreachable, even
+                # after rasa_ext.tracker_store's retries): 503, so that the client sends it
+                # again, with whatever was said before it failed ("said": emergency advice
+                # is never withheld), rather than a 200 for a turn that is not kept.
+                body = {"error": UNAVAILABLE_NOTICE}
+                if collector.messages:
+                    body["said"] = collector.messages
+                return response.json(body, status=503, headers={"Retry-After": "30"})
             if guarded.cut:
                 await collector.send_text_message(sender, CUT_NOTICE)
             return response.json(collector.messages)

@@ -30,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.guard import CUT_NOTICE, InputRejected, clean_message
+from channels.guard import CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, clean_message
 from storage.ids import WIDGET_TOKEN_RE, log_ref, widget_session_id
 
 logger = logging.getLogger(__name__)
@@ -126,6 +126,7 @@ class SocketIOInput(RasaSocketIOInput):
             except Exception as exc:  # noqa: BLE001 - never the text: it is the patient's
                 logger.error("socket.io message of conversation %s failed: %s", log_ref(sender_id),
                              type(exc).__name__)
+                await output.send_text_message(sender_id, UNAVAILABLE_NOTICE)  # never silence
             if guarded.cut:
                 await output.send_text_message(sender_id, CUT_NOTICE)
 

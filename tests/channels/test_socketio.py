@@ -77,6 +77,25 @@ def test_answers_reach_the_sessions_room():
     assert [(m.text, m.sender_id, m.input_channel) for m in bot.messages] == [("types", SESSION, "socketio")]
 
 
+def test_a_turn_that_fails_is_never_silence():
+    def explode(_message):
+        raise RuntimeError("the conversation store is unreachable")
+
+    async def scenario(url: str) -> List[Dict[str, Any]]:
+        inbox: List[Any] = []
+        client = await client_for(url, inbox, [])
+        await client.emit("session_request", {"token": TOKEN})
+        await settle(lambda: inbox)
+        await client.emit("user_uttered", {"message": "types"})
+        await settle(lambda: len(inbox) >= 2)
+        await close_socket(client)
+        return inbox
+
+    inbox = asyncio.run(with_server(RecordingBot(explode), scenario))
+    assert inbox == [{"confirmed": SESSION},
+                     {"text": "The assistant is briefly unavailable. Please try again in a minute."}]
+
+
 def test_foreign_or_malformed_session_requests_are_refused():
     bot = RecordingBot()
 

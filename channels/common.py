@@ -17,7 +17,7 @@ class SeenIds:
     """Remembers ids for ``ttl`` seconds, at most ``size`` of them (oldest forgotten first).
 
     In memory, so it deduplicates within one Rasa process: enough for one replica.
-    Several replicas behind a load balancer would need a shared store (e.g. Redis).
+    Several replicas share RedisSeenIds instead (``seen_ids``).
     """
 
     def __init__(self, size: int = 10_000, ttl: float = 3600.0,
@@ -37,6 +37,42 @@ class SeenIds:
             return True
         self._seen[key] = now
         return False
+
+
+class RedisSeenIds:
+    """The same, shared by every replica through Redis (``SET key NX EX ttl``): a delivery
+    that Telegram or Slack repeats to another replica is still recognised. If Redis does
+    not answer, this replica's own memory decides (Rasa's lock store needs Redis too, so
+    the message itself will then be refused)."""
+
+    def __init__(self, name: str, host: str, port: int, db: int, ttl: float = 3600.0) -> None:
+        import redis
+
+        self.prefix, self.ttl = f"calcified:seen:{name}:", int(ttl)
+        self.client = redis.Redis(host=host, port=port, db=db, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.local = SeenIds(ttl=ttl)
+
+    def check_and_add(self, key: Hashable) -> bool:
+        import redis
+
+        seen_here = self.local.check_and_add(key)
+        try:
+            return not self.client.set(f"{self.prefix}{key!r}", b"1", nx=True, ex=self.ttl)
+        except redis.RedisError as exc:
+            logger.warning("Shared delivery ids unavailable (%s); this replica's memory decides",
+                           type(exc).__name__)
+            return seen_here
+
+
+def seen_ids(name: str, env: Optional[Dict[str, str]] = None) -> Any:
+    """Delivery ids seen by this channel: shared through Redis when the replicas use it
+    (``REDIS_HOST``), else in this process's memory."""
+    from clinic import settings as clinic
+
+    host = clinic.redis_host(env)
+    if not host:
+        return SeenIds()
+    return RedisSeenIds(name, host, int(clinic.redis_port(env)), int(clinic.redis_db(env)))
 
 
 class ApiError(Exception):

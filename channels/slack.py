@@ -34,7 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import markup
-from channels.common import ApiError, JsonApi, SeenIds
+from channels.common import ApiError, JsonApi, seen_ids
 from channels.guard import CUT_NOTICE, InputRejected, check_sender, clean_message
 from storage.ids import log_ref
 from channels.settings import SLACK_API_URL, require
@@ -215,7 +215,7 @@ class SlackInput(InputChannel):
         self.signing_secret = slack_signing_secret
         self.api = SlackApi(slack_token, api_url)
         self.clock = clock
-        self.seen = SeenIds()
+        self.seen = seen_ids("slack")
         self.choices = NumberedChoices()
         self.bot_user_id: Optional[str] = None
         self._tasks: Set[asyncio.Task] = set()

@@ -30,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import markup
-from channels.common import ApiError, JsonApi, SeenIds
+from channels.common import ApiError, JsonApi, seen_ids
 from channels.guard import CUT_NOTICE, clean_message
 from channels.settings import TELEGRAM_API_URL, require
 from storage.ids import log_ref
@@ -175,7 +175,7 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.api = TelegramApi(access_token, api_url)
         self.callbacks = CallbackPayloads()
-        self.seen_updates = SeenIds()
+        self.seen_updates = seen_ids("telegram")
         self._tasks: set = set()
 
     def get_output_channel(self) -> TelegramOutput:

@@ -4,8 +4,9 @@
 
 1. Ours: 2 Rasa replicas and 2 action servers behind nginx (tools/scaled.py), a scratch
    PostgreSQL database and the Redis lock store; time to ready from start.
-2. Locust (tools/loadtest/locustfile.py), one conversation at a time, then ``--users``
-   at once: throughput, p50/p95/p99, errors.
+2. Locust (tools/loadtest/locustfile.py), one conversation at a time (no bursts), then
+   ``--users`` at once (every 5th conversation opening with a burst of 3): throughput,
+   p50/p95/p99, errors.
 3. The tracker store afterwards: every acknowledged message exactly once and in order.
 4. Resident memory of every process (after the load), and where one message's time goes
    (tools/loadtest/profile.py), before and after this project's cut of Rasa's per-call check.
@@ -62,10 +63,13 @@ def warm_up(host: str, messages: int = 6) -> None:
             response.read()
 
 
-def locust(host: str, users: int, seconds: int, run: str, log: Path, out: Path) -> Dict[str, float]:
-    """One headless Locust run; the aggregated figures of its CSV."""
+def locust(host: str, users: int, seconds: int, run: str, log: Path, out: Path, bursts: bool = True
+           ) -> Dict[str, float]:
+    """One headless Locust run; the aggregated figures of its CSV. Without ``bursts`` every
+    turn waits for the previous reply (one conversation at a time, as the targets mean it)."""
     prefix = out / f"locust-{run}"
-    env = {**os.environ, "BENCH_RUN": run, "BENCH_LOG": str(log), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "BENCH_RUN": run, "BENCH_LOG": str(log), "PYTHONPATH": str(ROOT),
+           "BENCH_BURST_EVERY": os.environ.get("BENCH_BURST_EVERY", "5") if bursts else "0"}
     subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(users),
          "-t", f"{seconds}s", "--stop-timeout", "120", "--host", host, "--csv", str(prefix), "--only-summary",
@@ -103,7 +107,7 @@ def measure(host: str, run: str, args, out: Path) -> Dict[str, object]:
     warm_up(host)
     log = out / f"sent-{run}.jsonl"
     log.unlink(missing_ok=True)
-    single = locust(host, 1, args.single_seconds, f"{run}-single", log, out)
+    single = locust(host, 1, args.single_seconds, f"{run}-single", log, out, bursts=False)
     load = locust(host, args.users, args.seconds, f"{run}-load", log, out)
     return {"single": single, "load": load, "log": log}
 

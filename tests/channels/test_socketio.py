@@ -56,21 +56,23 @@ async def settle(condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def one_message(url: str) -> List[Dict[str, Any]]:
+    """A browser opens its session, says "types" and collects what comes back."""
+    inbox: List[Any] = []
+    client = await client_for(url, inbox, [])
+    await client.emit("session_request", {"token": TOKEN})
+    await settle(lambda: inbox)
+    await client.emit("user_uttered", {"message": "types"})
+    await settle(lambda: len(inbox) >= 2)
+    await close_socket(client)
+    return inbox
+
+
 def test_answers_reach_the_sessions_room():
     """With session_persistence, replies go to the session's room: the socket must have joined it."""
     bot = RecordingBot(lambda m: [{"text": "Which type?", "buttons": [{"title": "Brain", "payload": "/b"}]}])
 
-    async def scenario(url: str) -> List[Dict[str, Any]]:
-        inbox: List[Any] = []
-        client = await client_for(url, inbox, [])
-        await client.emit("session_request", {"token": TOKEN})
-        await settle(lambda: inbox)
-        await client.emit("user_uttered", {"message": "types"})
-        await settle(lambda: len(inbox) >= 2)
-        await close_socket(client)
-        return inbox
-
-    inbox = asyncio.run(with_server(bot, scenario))
+    inbox = asyncio.run(with_server(bot, one_message))
     assert inbox == [{"confirmed": SESSION},
                      {"text": "Which type?", "quick_replies": [{"content_type": "text", "title": "Brain",
                                                                 "payload": "/b"}]}]
@@ -81,17 +83,7 @@ def test_a_turn_that_fails_is_never_silence():
     def explode(_message):
         raise RuntimeError("the conversation store is unreachable")
 
-    async def scenario(url: str) -> List[Dict[str, Any]]:
-        inbox: List[Any] = []
-        client = await client_for(url, inbox, [])
-        await client.emit("session_request", {"token": TOKEN})
-        await settle(lambda: inbox)
-        await client.emit("user_uttered", {"message": "types"})
-        await settle(lambda: len(inbox) >= 2)
-        await close_socket(client)
-        return inbox
-
-    inbox = asyncio.run(with_server(RecordingBot(explode), scenario))
+    inbox = asyncio.run(with_server(RecordingBot(explode), one_message))
     assert inbox == [{"confirmed": SESSION},
                      {"text": "The assistant is briefly unavailable. Please try again in a minute."}]
 

@@ -137,7 +137,7 @@ ORDINALS = {
 }
 _POSITION = re.compile(
     r"\b(?:" + "|".join(ORDINALS) + r")\s+(?:one|ones|point|option|item|type|kind|step|doctor|specialist)\b"
-    r"|\bnumber\s+\d\b|\bno\.?\s*\d\b",
+    r"|\bnumber\s+\d\b|\bno\.\s*\d\b",  # "number 3", "no. 3" (not "no 3D scan", "no 2 alike")
     re.I)
 
 

@@ -61,6 +61,9 @@ def test_a_contracted_question_word_asks_its_own_question():
     ("is this the first time calcium shows up?", False),
     ("first of all, what are they?", False),
     ("I had one scan last year", False),
+    ("no. 4 please", True),
+    ("I had no 3D scan, only an x-ray", False),
+    ("no 2 doctors say the same", False),
 ])
 def test_a_place_in_the_list_just_shown(text, named):
     assert names_position(text) is named

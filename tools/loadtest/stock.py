@@ -3,8 +3,10 @@ initial_project/config.yml: an empty pipeline and policies, i.e. Rasa's defaults
 on our domain and data, run with Rasa's own REST channel, in-memory tracker and lock stores
 (as ``rasa init``'s endpoints.yml leaves them), calling our action server.
 
-    python -m tools.loadtest.stock train    # models/stock-<hash>.tar.gz, once per data change
-    python -m tools.loadtest.stock run ...  # rasa run, telemetry and crash reports off, nothing of ours
+``train()`` trains models/stock-<hash>.tar.gz once per change of its inputs, through
+``python -m tools.loadtest.stock train-now <rasa train arguments>``; ``run_command()``
+starts ``python -m tools.loadtest.stock run <rasa run arguments>``: Rasa itself with
+telemetry and crash reports off and nothing of this project's installed.
 """
 
 from __future__ import annotations

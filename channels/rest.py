@@ -12,6 +12,9 @@ Same path, body and answer as Rasa's own ``rest`` channel, with these difference
   knowing a widget conversation's id is not enough to write into it through REST;
 * ``input_channel`` comes from the channel, never from the body (a REST client
   cannot claim to be Telegram);
+* a staff member's messages (live take-over, channels/staff_relay.py) reach a REST
+  client at the start of the answer to its next request, each once, with
+  ``"author": "staff"`` and the writer's name under ``"staff"``;
 * failures are logged with a conversation reference, never with the message text; a
   turn that fails (the lock store or the database unreachable) gets HTTP 503 with
   ``{"error": ..., "said": [...]}`` (what was said before it failed, if anything) and
@@ -33,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import outbox
 from channels.guard import (CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, check_sender, clean_message,
                             json_object, metadata_object)
 from storage.ids import WIDGET_SESSION_RE, log_ref
@@ -88,6 +92,7 @@ class RestInput(InputChannel):
                 return response.json(body, status=503, headers={"Retry-After": "30"})
             if guarded.cut:
                 await collector.send_text_message(sender, CUT_NOTICE)
-            return response.json(collector.messages)
+            # Taken only after a stored turn: on a 503 they wait for the next request.
+            return response.json(outbox.current().take(sender) + collector.messages)
 
         return webhook

@@ -71,6 +71,9 @@ SLACK = ChannelSpec(
     optional={"api_url": "SLACK_API_URL"},
 )
 OPTIONAL_CHANNELS = (TELEGRAM, SLACK)
+# The staff console's way into a conversation (channels/staff_relay.py): on when
+# STAFF_RELAY_TOKEN is set (the launcher sets one per run).
+STAFF_RELAY_CLASS = "channels.staff_relay.StaffRelayInput"
 
 
 def problems(env: Mapping[str, str]) -> List[str]:
@@ -92,6 +95,8 @@ def credentials(env: Mapping[str, str]) -> Dict[str, Any]:
     for spec in OPTIONAL_CHANNELS:
         if spec.state(env) == "on":
             creds[spec.class_path] = spec.credentials(env)
+    if env.get("STAFF_RELAY_TOKEN", "").strip():
+        creds[STAFF_RELAY_CLASS] = {"token": "${STAFF_RELAY_TOKEN}"}
     return creds
 
 

@@ -13,6 +13,11 @@
    repaired, the text is cut at 2,000 characters (the patient is told), malformed
    events (a non-text message, metadata that is not an object) are dropped with a
    log line instead of raising inside the server.
+4. A staff member's reply (live take-over, channels/staff_relay.py) may be sent by a
+   replica that does not hold the patient's socket. With ``REDIS_HOST`` set, the socket
+   server shares rooms through Redis (python-socketio's AsyncRedisManager), but only for
+   those messages (``emit_everywhere``): the assistant's own answers go to a socket of
+   the replica that answers, so they never wait for Redis.
 """
 
 from __future__ import annotations
@@ -28,12 +33,46 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput as RasaSo
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from channels.guard import CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, clean_message
 from storage.ids import WIDGET_TOKEN_RE, log_ref, widget_session_id
 
 logger = logging.getLogger(__name__)
+
+class StaffRooms(AsyncRedisManager):
+    """Rooms shared by every replica through Redis, for staff messages only."""
+
+    async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None,
+                   **kwargs):
+        kwargs["ignore_queue"] = True  # this replica's sockets only
+        return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                  callback=callback, to=to, **kwargs)
+
+    async def emit_everywhere(self, event: str, data: Any, namespace: Optional[str] = None,
+                              room: Optional[str] = None) -> None:
+        await AsyncRedisManager.emit(self, event, data, namespace=namespace, room=room)
+
+
+def client_manager() -> Optional[StaffRooms]:
+    from clinic import settings as clinic
+
+    host = clinic.redis_host()
+    if not host:
+        return None  # one process: python-socketio's in-memory rooms
+    url = f"redis://{host}:{clinic.redis_port()}/{clinic.redis_db()}"
+    return StaffRooms(url, channel="calcified-socketio")
+
+
+async def emit_to_conversation(sio: AsyncServer, event: str, data: Any, conversation_id: str,
+                               namespace: Optional[str] = None) -> None:
+    """Send to the conversation's sockets on whichever replica holds them."""
+    manager = sio.manager
+    if isinstance(manager, StaffRooms):
+        await manager.emit_everywhere(event, data, namespace=namespace or "/", room=conversation_id)
+    else:
+        await sio.emit(event, data, room=conversation_id, namespace=namespace)
+
 
 TOKEN_ERROR = "session_request needs the browser's token: 32-128 characters of A-Z, a-z, 0-9, _ and -"
 
@@ -59,7 +98,9 @@ class SocketIOInput(RasaSocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Rasa's workaround for cross-origin clients: no CORS checks (the widget uses websocket).
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        manager = client_manager()
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+                          **({"client_manager": manager} if manager else {}))
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "assistant_socketio_webhook", __name__)
         self.sio = sio
         sessions: Dict[str, str] = {}  # socket id -> the session (conversation) it joined

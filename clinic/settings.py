@@ -42,6 +42,19 @@ def action_server_token(env: Optional[Mapping[str, str]] = None) -> str:
     return _env(env).get("ACTION_SERVER_TOKEN", "").strip()
 
 
+def staff_relay_token(env: Optional[Mapping[str, str]] = None) -> str:
+    """The shared secret between the staff console and Rasa's staff relay (``STAFF_RELAY_TOKEN``):
+    with it the console takes conversations over and sends staff replies; without it, live
+    take-over is off. The launcher makes one per run when it is not set."""
+    return _env(env).get("STAFF_RELAY_TOKEN", "").strip()
+
+
+def rasa_internal_url(env: Optional[Mapping[str, str]] = None) -> str:
+    """Where the staff console reaches Rasa server to server (``RASA_INTERNAL_URL``; by default
+    Rasa on loopback, behind nginx when scaled out)."""
+    return (_env(env).get("RASA_INTERNAL_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/")
+
+
 # Scale-out (README "Scaling out"): more than one Rasa replica or action server needs a
 # shared database (PostgreSQL) and the Redis lock store; the launcher puts nginx in front.
 DEFAULT_REDIS_PORT = 6379

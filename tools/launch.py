@@ -120,6 +120,8 @@ class Stack:
         # Rasa calls the action server this stack starts, whatever the caller's environment says.
         self.env["ACTION_ENDPOINT_URL"] = f"{self.actions_url}/webhook"
         self.env.setdefault("RASA_PUBLIC_URL", self.rasa_url)
+        # The console's staff relay calls go to this stack's Rasa (nginx when scaled out).
+        self.env["RASA_INTERNAL_URL"] = self.rasa_url
         self.model, self.log_dir = model, log_dir
         # One file (and nginx folder) per stack, so parallel stacks (tests, `make run`) never share one.
         self.credentials = ROOT / ".data" / f"credentials-{os.getpid()}-{rasa_port}.yml"

@@ -49,6 +49,9 @@ def service_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     # process can call the actions. Never printed.
     if not env.get("ACTION_SERVER_TOKEN", "").strip():
         env["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
+    # The same for the staff console and Rasa's staff relay (live take-over).
+    if not env.get("STAFF_RELAY_TOKEN", "").strip():
+        env["STAFF_RELAY_TOKEN"] = secrets.token_urlsafe(32)
     if clinic.redis_host(env):  # deploy/endpoints.scale.yml refers to all three
         env["REDIS_PORT"], env["REDIS_DB"] = clinic.redis_port(env), clinic.redis_db(env)
     env["RASA_TELEMETRY_ENABLED"] = "false"

@@ -41,6 +41,10 @@ class WebSettings:
     staff_export_max: int = 5000  # conversations in one CSV/JSON export
     low_confidence: float = 0.6  # a message below this intent confidence is flagged
     domain_path: str = "domain.yml"  # intents and entities offered when correcting a message
+    # Live take-over: the console reaches Rasa's staff relay (channels/staff_relay.py)
+    relay_url: str = "http://127.0.0.1:5005"  # RASA_INTERNAL_URL
+    relay_token: str = ""  # STAFF_RELAY_TOKEN; empty: live take-over is off
+    live_poll_seconds: float = 1.5  # how often an open conversation page asks for new messages
     # Website widget
     widget_history_limit: int = 200  # newest messages a reloaded widget gets back
     widget_history_per_minute: int = 60  # history requests per client address and minute
@@ -64,6 +68,9 @@ class WebSettings:
             staff_export_max=_number(env, "STAFF_EXPORT_MAX", "5000", minimum=1),
             low_confidence=_number(env, "LOW_CONFIDENCE", "0.6", kind=float, minimum=0.0),
             domain_path=env.get("DOMAIN_PATH", "domain.yml"),
+            relay_url=clinic.rasa_internal_url(env),
+            relay_token=clinic.staff_relay_token(env),
+            live_poll_seconds=_number(env, "STAFF_LIVE_POLL_SECONDS", "1.5", kind=float, minimum=0.2),
             widget_history_limit=_number(env, "WIDGET_HISTORY_LIMIT", "200", minimum=1),
             widget_history_per_minute=_number(env, "WIDGET_HISTORY_PER_MINUTE", "60", minimum=1),
             node_modules=env.get("NODE_MODULES_DIR", "node_modules"),

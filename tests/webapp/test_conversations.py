@@ -129,21 +129,25 @@ def test_like_wildcards_in_search_are_literal(client, seeded):
     assert listed(client.get("/staff/", params={"q": "1_0"}).text) == []
 
 
-def test_transcript_shows_nlu_actions_slots_and_times(client, seeded):
+def test_transcript_shows_messages_and_on_demand_nlu_actions_slots_and_times(client, seeded):
     client.login("rita")
-    page = client.get(f"/staff/conversations/{conv_id(seeded, 'conv-old')}")
-    assert page.status == 200
-    text = page.text
-    assert "what are calcified lesions" in text
+    url = f"/staff/conversations/{conv_id(seeded, 'conv-old')}"
+    text = client.get(url).text
+    # by default the messages, each with how it was understood behind a disclosure
+    assert "what are calcified lesions" in text and "Calcified lesions are deposits of calcium." in text
     assert '<strong class="intent">ask_definition</strong>' in text and ">0.98<" in text
     assert "lesion_type = calcified lesions" in text
-    assert "Calcified lesions are deposits of calcium." in text
-    assert "action_answer_question" in text and "RulePolicy" in text
-    assert "session started" in text
+    assert "action_answer_question" not in text and "session started" not in text
     assert re.search(r'<div class="when">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</div>', text)
     # the correction form is pre-filled in training-data syntax
     assert "what are [calcified lesions](lesion_type)" in text
-    fallback = client.get(f"/staff/conversations/{conv_id(seeded, 'conv-fallback')}").text
+    # every event on demand
+    page = client.get(url, params={"details": "1"})
+    assert page.status == 200
+    assert "action_answer_question" in page.text and "RulePolicy" in page.text
+    assert "session started" in page.text
+    fallback = client.get(f"/staff/conversations/{conv_id(seeded, 'conv-fallback')}",
+                          params={"details": "1"}).text
     assert "action_two_stage_fallback" in fallback and "badge fallback" in fallback
     assert "Treatment options" in fallback  # the button offered
     assert "conf low" in fallback
@@ -168,7 +172,7 @@ def test_personal_data_is_masked_and_only_admins_reveal_it(client, seeded):
     insert_request(seeded, "conv-booking", "CL-BBBB22", full_name="Anna Stone")
     cid = conv_id(seeded, "conv-booking")
     client.login("rita")
-    page = client.get(f"/staff/conversations/{cid}").text
+    page = client.get(f"/staff/conversations/{cid}?details=1").text
     for secret in ("Anna", "Stone", "anna.stone@example.org", "+49 151 12345678", "+4915112345678"):
         assert secret not in page, secret
     assert "my name is ‹name›" in page and "‹email›" in page and "‹phone›" in page

@@ -130,7 +130,7 @@ def test_booking_form_data_is_masked_in_transcript_and_exports(client, seeded):
     client.login("rita")  # its first page brings the summaries up to date
     cid = scalar(seeded, "SELECT id FROM staff_conversations WHERE sender_id = 'conv-form'")
     rid = scalar(seeded, "SELECT id FROM requests WHERE reference = 'CL-FORM11'")
-    page = client.get(f"/staff/conversations/{cid}").text
+    page = client.get(f"/staff/conversations/{cid}?details=1").text
     for secret in SECRETS:
         assert secret not in page, secret
     assert "booking_full_name</span> = <span class=\"mono\">‹hidden›" in page

@@ -135,6 +135,14 @@ refresh_state = sa.Table(
     sa.Column("updated_at", TZ, nullable=False),
 )
 
+# A person holds a conversation (live take-over) while its row exists.
+holds = sa.Table(
+    "staff_holds", staff,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("held_by", sa.String(100), nullable=False, index=True),
+    sa.Column("taken_at", TZ, nullable=False),
+)
+
 # --- tables owned by others: their owners' definitions --------------------------
 # Rasa's tracker table and the action server's request tables, as storage/tables.py
 # defines them (the console never creates them).

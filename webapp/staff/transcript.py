@@ -121,6 +121,7 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
     fixes = {r.event_id: r for r in conn.execute(
         sa.select(t.corrections).where(t.corrections.c.conversation_id == sender))}
     items = []
+    titles: Dict[str, str] = {}  # button payload -> title: a click shows as what the patient chose
     for row in rows:
         event = parse_event(row.data)
         item = {"id": row.id, "type": row.type_name, "time": fmt_ts(row.timestamp)}
@@ -131,9 +132,10 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
             entities = [x for x in as_list(parse.get("entities")) if isinstance(x, dict)]
             flag = flags.get(row.id)
             fix = fixes.get(row.id)
-            shown = mask(text)
+            clicked = text in titles
+            shown = mask(titles.get(text, text))
             item.update(
-                text=printable(shown, MAX_SHOWN), length=len(text) if len(shown) > MAX_SHOWN else 0,
+                text=printable(shown, MAX_SHOWN), clicked=clicked, length=len(text) if len(shown) > MAX_SHOWN else 0,
                 intent=name or "", confidence=conf,
                 low=conf is not None and conf < low_confidence,
                 fallback=bool(flag.fallback) if flag else name in FALLBACK_INTENTS,
@@ -153,9 +155,16 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
         elif row.type_name == "bot":
             data = event.get("data") if isinstance(event.get("data"), dict) else {}
             buttons = [b.get("title") for b in as_list(data.get("buttons")) if isinstance(b, dict)]
+            for b in as_list(data.get("buttons")):
+                if isinstance(b, dict) and isinstance(b.get("payload"), str) and isinstance(b.get("title"), str):
+                    titles[b["payload"]] = b["title"]
             raw = event.get("text") if isinstance(event.get("text"), str) else ""
             shown = mask(raw)
-            item.update(text=printable(shown, MAX_SHOWN), length=len(raw) if len(shown) > MAX_SHOWN else 0,
+            meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+            staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""
+            item.update(author="staff" if staff else "assistant", staff=printable(staff, 100),
+                        notice=bool(meta.get("notice")),
+                        text=printable(shown, MAX_SHOWN), length=len(raw) if len(shown) > MAX_SHOWN else 0,
                         buttons=[printable(mask(str(b)), 1000) for b in buttons[:100] if b])
         elif row.type_name == "action":
             item.update(name=row.action_name or str(event.get("name") or ""),
@@ -175,6 +184,7 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
     reqs = requests_of(conn, [sender])
     return {
         "items": items, "page": page, "pages": pages, "total": total,
+        "last_id": rows[-1].id if rows else 0,
         "review": review, "tags": tags,
         "requests": [{"id": r.id, "reference": r.reference, "kind": r.kind, "status": r.status} for r in reqs],
         "sender_hash": conversation_hash(sender),

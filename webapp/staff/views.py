@@ -18,6 +18,8 @@ from webapp.staff.views_conversations import (conversation, conversation_correct
                                               conversation_list, conversation_note, conversation_reveal,
                                               conversation_review, conversation_tag_add,
                                               conversation_tag_remove, export_conversations)
+from webapp.staff.views_live import (conversation_handback, conversation_live, conversation_reply,
+                                     conversation_take, inbox_count, inbox_page)
 from webapp.staff.views_corrections import correction_delete, corrections_export, corrections_page
 from webapp.staff.views_requests import (request_assign, request_detail, request_note, request_reveal,
                                          request_status, requests_page)
@@ -44,6 +46,12 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
         ("/login", login_submit, ["POST"]),
         ("/logout", logout, ["POST"]),
         ("/", conversation_list, ["GET"]),
+        ("/inbox", inbox_page, ["GET"]),
+        ("/inbox/count", inbox_count, ["GET"]),
+        ("/conversations/<conv_id:int>/take", conversation_take, ["POST"]),
+        ("/conversations/<conv_id:int>/reply", conversation_reply, ["POST"]),
+        ("/conversations/<conv_id:int>/handback", conversation_handback, ["POST"]),
+        ("/conversations/<conv_id:int>/live", conversation_live, ["GET"]),
         ("/conversations/<conv_id:int>", conversation, ["GET"]),
         ("/conversations/<conv_id:int>/reveal", conversation_reveal, ["POST"]),
         ("/conversations/<conv_id:int>/review", conversation_review, ["POST"]),

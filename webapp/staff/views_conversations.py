@@ -9,7 +9,7 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from storage.engine import run_sync
-from webapp.staff import corrections, deletion, exports, review, transcript, web
+from webapp.staff import corrections, deletion, exports, live, review, transcript, web
 from webapp.staff.common import InputError, fmt_ts
 from webapp.staff.conversation_list import list_page, parse_filters
 
@@ -26,8 +26,9 @@ async def conversation_list(request: Request) -> HTTPResponse:
                     export_params=filters.params(page=1), export_max=console.settings.staff_export_max)
 
 
-async def _show_conversation(request: Request, conv_id: int, reveal: bool = False, errors=(),
-                             status: int = 200, page: Optional[int] = None) -> HTTPResponse:
+async def show_conversation(request: Request, conv_id: int, reveal: bool = False, errors=(),
+                            status: int = 200, page: Optional[int] = None,
+                            details: Optional[bool] = None) -> HTTPResponse:
     console = web.console(request)
     if page is None:
         page = web.positive_int(request.args.get("page"))
@@ -37,23 +38,28 @@ async def _show_conversation(request: Request, conv_id: int, reveal: bool = Fals
     if conv is None or data["total"] == 0:
         return web.error(request, 404, "Not found", "There is no such conversation (it may have been deleted).",
                          back="/staff/")
+    hold = await run_sync(console.tx, live.holder, conv.sender_id)
     return web.page(request, "conversation.html", status=status, nav="conversations", errors=errors,
                     conv=conv, t=data, revealed=reveal, known_tags=known_tags,
                     started=fmt_ts(conv.started_at), last=fmt_ts(conv.last_at),
                     low=conv.min_confidence is not None and conv.min_confidence < low,
                     intents=console.intents, entities=console.entities,
+                    hold=hold, live_on=bool(console.settings.relay_token),
+                    poll_seconds=console.settings.live_poll_seconds,
+                    details=request.args.get("details") == "1" if details is None else details,
                     page_link=lambda p: f"/staff/conversations/{conv.id}?page={p}")
 
 
 async def conversation(request: Request, conv_id: int) -> HTTPResponse:
-    return await _show_conversation(request, conv_id)
+    return await show_conversation(request, conv_id)
 
 
 async def conversation_reveal(request: Request, conv_id: int) -> HTTPResponse:
     if not request.ctx.user.is_admin:
         return web.forbidden(request)
-    return await _show_conversation(request, conv_id, reveal=True,
-                                    page=web.positive_int(web.field(request, "page", 20)))
+    # a reveal shows every event: the personal data sits in slots as much as in messages
+    return await show_conversation(request, conv_id, reveal=True, details=True,
+                                   page=web.positive_int(web.field(request, "page", 20)))
 
 
 async def _conversation_action(request: Request, conv_id: int, action, msg: str,
@@ -63,8 +69,8 @@ async def _conversation_action(request: Request, conv_id: int, action, msg: str,
     try:
         found = await run_sync(console.tx, transcript.act_on_conversation, conv_id, action)
     except InputError as exc:
-        return await _show_conversation(request, conv_id, errors=[str(exc)], status=400,
-                                        page=web.positive_int(web.field(request, "page", 20)))
+        return await show_conversation(request, conv_id, errors=[str(exc)], status=400,
+                                       page=web.positive_int(web.field(request, "page", 20)))
     if not found:
         return web.error(request, 404, "Not found", "There is no such conversation.", back="/staff/")
     page = web.positive_int(web.field(request, "page", 20))
@@ -116,8 +122,8 @@ async def conversation_delete(request: Request, conv_id: int) -> HTTPResponse:
     if not request.ctx.user.is_admin:
         return web.forbidden(request)
     if web.field(request, "confirm", 10) != "yes":
-        return await _show_conversation(request, conv_id, status=400,
-                                        errors=["Tick the confirmation box to delete the conversation."])
+        return await show_conversation(request, conv_id, status=400,
+                                       errors=["Tick the confirmation box to delete the conversation."])
     console = web.console(request)
     user, ip = request.ctx.user.username, web.client_ip(request)
     if not await run_sync(deletion.delete_conversation_by_id, console.engine, conv_id, user, ip):

@@ -17,7 +17,7 @@ from storage.engine import run_sync
 from storage.text import printable
 from storage.time import utcnow as now
 from webapp.settings import WebSettings
-from webapp.staff import accounts, inputs
+from webapp.staff import accounts, inputs, live
 from webapp.staff.console import Console
 
 COOKIE = "staff_session"
@@ -42,6 +42,11 @@ NOTICES = {
     "user_created": "Account created.",
     "user_updated": "Account updated.",
     "password": "Password changed.",
+    "taken": "You hold this conversation now: the assistant stays silent until you hand it back.",
+    "handed_back": "Handed back: the assistant answers this patient again.",
+    "delivery_now": "Reply sent.",
+    "delivery_next_request": "Reply stored: the patient's app receives it with its next message (REST).",
+    "delivery_failed": "Reply stored in the conversation, but it could not be delivered to the patient's app.",
 }
 
 
@@ -102,7 +107,8 @@ def page(request: Request, template: str, status: int = 200, nav: str = "",
     codes = request.args.getlist("msg") if request.method == "GET" else []
     html = console(request).render(
         template, user=getattr(request.ctx, "user", None), csrf=getattr(request.ctx, "csrf", ""),
-        nav=nav, notices=[NOTICES[c] for c in codes or [] if c in NOTICES], errors=list(errors), **context)
+        nav=nav, inbox_waiting=getattr(request.ctx, "inbox_waiting", 0),
+        notices=[NOTICES[c] for c in codes or [] if c in NOTICES], errors=list(errors), **context)
     # the last guard: whatever stored text reached the page, it encodes as UTF-8
     return response.html(printable(html), status=status)
 
@@ -159,6 +165,8 @@ async def guard(request: Request) -> Optional[HTTPResponse]:
         return resp
     request.ctx.user = session.user
     request.ctx.csrf = session.csrf_token
+    if request.method == "GET":  # the count of people waiting for a person, in the navigation
+        request.ctx.inbox_waiting = await run_sync(staff.tx, live.waiting_count)
     if request.method not in ("GET", "HEAD"):
         sent = field(request, "csrf_token", 200)
         if not sent or not inputs.same_token(sent, session.csrf_token):
@@ -171,7 +179,8 @@ async def guard(request: Request) -> Optional[HTTPResponse]:
 
 async def security_headers(request: Request, resp: HTTPResponse) -> None:
     resp.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
+        "form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'")
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["X-Content-Type-Options"] = "nosniff"

@@ -102,8 +102,12 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
         for button in buttons:
             titles[button["payload"]] = button["title"]
         parts = [part for part in text.strip().split("\n\n") if part.strip()] or ([""] if buttons else [])
+        meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+        staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""
         for index, part in enumerate(parts):
             message: Dict[str, Any] = {"sender": "bot", "text": part}
+            if staff:  # written by a person from the clinic (live take-over)
+                message.update(author="staff", staff=printable(staff, 100))
             if index == len(parts) - 1 and buttons:
                 message["buttons"] = buttons
             messages.append(message)

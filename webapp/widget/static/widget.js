@@ -248,8 +248,15 @@
 
   Widget.prototype.addBot = function (message) {
     var self = this;
-    var item = el("div", "clw-msg clw-bot");
-    item.appendChild(el("span", "clw-sr", "Assistant said: "));
+    var staff = message.author === "staff" && typeof message.staff === "string";
+    var item = el("div", "clw-msg clw-bot" + (staff ? " clw-staff" : ""));
+    if (staff) {
+      // A person from the clinic writes (live take-over): say who, visibly and to screen readers.
+      item.appendChild(el("span", "clw-author", message.staff + " \u00b7 clinic team"));
+      item.appendChild(el("span", "clw-sr", " said: "));
+    } else {
+      item.appendChild(el("span", "clw-sr", "Assistant said: "));
+    }
     if (message.text) {
       var bubble = el("div", "clw-bubble");
       renderRich(bubble, message.text);

@@ -43,6 +43,15 @@ def _timezone(name: str) -> str:
     return name
 
 
+def _hours(spec: str, timezone: str) -> str:
+    from clinic.hours import HoursError, StaffHours
+
+    try:
+        return StaffHours.parse(spec, _timezone(timezone)).spec
+    except HoursError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 def _region(code: str) -> str:
     import phonenumbers
 
@@ -82,6 +91,8 @@ class Settings:
     clinic_phone_region: str = "GB"  # phone numbers without +country code are read as this region's
     clinic_phone: str = ""  # told to patients with their reference, if set
     staff_response_time: str = "within one working day"
+    staff_hours: str = "Mon-Fri 08:00-18:00"  # when the team answers chats (clinic/hours.py), in clinic_timezone
+    staff_pickup_minutes: float = 5.0  # in staffed hours: a waiting patient is told after this long
     staff_console_url: str = "http://127.0.0.1:8000/staff"
     # Staff notifications (each optional)
     staff_slack_webhook_url: str = ""
@@ -115,6 +126,8 @@ class Settings:
             clinic_phone=clinic.clinic_phone(env),
             staff_response_time=env.get("STAFF_RESPONSE_TIME", "").strip()
             or "within one working day",
+            staff_hours=_hours(env.get("STAFF_HOURS", ""), env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
+            staff_pickup_minutes=_number(env, "STAFF_PICKUP_MINUTES", "5", kind=float, minimum=0.1),
             staff_console_url=(env.get("STAFF_CONSOLE_URL", "").strip()
                                or "http://127.0.0.1:8000/staff").rstrip("/"),
             staff_slack_webhook_url=env.get("STAFF_SLACK_WEBHOOK_URL", "").strip(),

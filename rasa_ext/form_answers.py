@@ -11,6 +11,10 @@ is active and asks for a free-text slot: a ``text`` slot filled by the form's ow
 validation action (``custom`` mapping). So does a message shaped like contact details
 (an e-mail address, a phone number) whatever the classifier guessed, unless it is an
 emergency, "cancel" or another request. The classifier's ranking is kept below it.
+
+Right after a hand-off request (or its reminder) the assistant invites a phone number
+or e-mail for a call-back without a form: there, a message shaped like contact details
+becomes ``inform`` too (data/rules/handoff.yml stores it on the request).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ ANSWER_INTENT = "inform"
 # Never turned into an answer: what the form itself treats as leaving or interrupting it.
 KEEP = {"report_emergency", "cancel", "restart", "request_human", "request_data_deletion"}
 CONTACT_SHAPE = re.compile(r"[^\s@]@[^\s@]|(?:\d[\s().+-]*){7,}")
+# Actions after which a contact-shaped message is the call-back contact they asked for.
+ASKS_FOR_CONTACT = {"action_request_handoff", "action_remind_handoff"}
 _ORIGINAL = MessageProcessor.parse_message
 
 
@@ -38,6 +44,27 @@ def asks_for_free_text(domain: Domain, tracker: Optional[DialogueStateTracker]) 
     if slot is None or slot.type_name != "text":
         return False
     return bool(slot.mappings) and all(m.get("type") == "custom" for m in slot.mappings)
+
+
+def after_contact_question(tracker: Optional[DialogueStateTracker]) -> bool:
+    """True when the assistant's last action (before listening) invited a call-back contact."""
+    if tracker is None:
+        return False
+    for event in reversed(tracker.events):
+        name = getattr(event, "action_name", None)
+        if name is None or name == "action_listen":
+            if event.type_name == "user":
+                return False
+            continue
+        return name in ASKS_FOR_CONTACT
+    return False
+
+
+def as_contact_answer(parse_data: Dict[str, Any]) -> Dict[str, Any]:
+    name = (parse_data.get("intent") or {}).get("name")
+    if name in KEEP or not CONTACT_SHAPE.search(parse_data.get("text") or ""):
+        return parse_data
+    return as_form_answer(parse_data)
 
 
 def as_form_answer(parse_data: Dict[str, Any]) -> Dict[str, Any]:
@@ -55,6 +82,8 @@ async def parse_message(self: MessageProcessor, message, tracker: Optional[Dialo
     parse_data = await _ORIGINAL(self, message, tracker, only_output_properties)
     if asks_for_free_text(self.domain, tracker):
         return as_form_answer(parse_data)
+    if after_contact_question(tracker):
+        return as_contact_answer(parse_data)
     return parse_data
 
 

@@ -197,6 +197,20 @@ class RequestStore:
             ).first()
         return StoredRequest.from_row(row) if row else None
 
+    def add_contact(self, request_id: int, email: Optional[str], phone: Optional[str],
+                    now: Optional[datetime] = None) -> Optional[StoredRequest]:
+        """Give a request the patient's e-mail and/or phone (a call-back for a hand-off);
+        what is not given keeps its value."""
+        values: Dict[str, Any] = {k: v for k, v in (("email", email), ("phone", phone)) if v}
+        for name, value in values.items():
+            if len(value) > _LIMITS[name]:
+                raise ValueError(f"{name} is longer than {_LIMITS[name]} characters")
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(requests.update().where(requests.c.id == request_id)
+                             .values(**values, updated_at=now or utcnow()))
+        return self.get(request_id)
+
     def for_conversation(self, conversation_id: str) -> List[StoredRequest]:
         with self.engine.connect() as conn:
             rows = conn.execute(

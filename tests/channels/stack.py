@@ -63,6 +63,10 @@ def shared_stack(config: Any, model: str) -> ChannelStack:
     env = {
         "DATABASE_URL": f"sqlite:///{folder / 'assistant.db'}",
         "EMERGENCY_NUMBER": "112",
+        # Any hour: the hand-off's wording in and outside staffed hours is tested on the action
+        # (tests/actions/test_booking_handoff.py); no "nobody is free" reminder mid-test.
+        "STAFF_HOURS": "always",
+        "STAFF_PICKUP_MINUTES": "60",
         "TELEGRAM_TOKEN": telegram.token,
         "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{rasa_port}/webhooks/telegram/webhook",
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,

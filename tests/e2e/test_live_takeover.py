@@ -201,8 +201,8 @@ async def widget_takeover(channels, token: str) -> None:
         await client.emit("session_request", {"token": token})
         await asyncio.wait_for(confirmed.wait(), 30)
         await client.emit("user_uttered", {"message": "I would like to talk to a human"})
-        while "reference" not in (await asyncio.wait_for(inbox.get(), 60)).get("text", "").lower():
-            pass
+        while "call-back" not in (await asyncio.wait_for(inbox.get(), 60)).get("text", ""):
+            pass  # the hand-off's answer ends with the optional call-back question
         from storage.ids import widget_session_id
 
         sender = widget_session_id(token)

@@ -64,3 +64,30 @@ def test_contact_details_never_hide_an_emergency_or_a_cancel():
     for intent in ("report_emergency", "cancel"):
         data = {"text": "call 07911 123456 he collapsed", "intent": {"name": intent, "confidence": 1.0}}
         assert as_form_answer(data)["intent"]["name"] == intent
+
+
+def after(domain, action, *more):
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    return DialogueStateTracker.from_events("p", [ActionExecuted("action_listen"), UserUttered("a person please"),
+                                                  ActionExecuted(action), ActionExecuted("action_listen"), *more],
+                                            slots=domain.slots)
+
+
+def test_a_contact_right_after_the_hand_off_is_the_call_back_answer(domain):
+    from rasa.shared.core.events import UserUttered
+
+    from rasa_ext.form_answers import after_contact_question, as_contact_answer
+
+    assert after_contact_question(after(domain, "action_request_handoff"))
+    assert after_contact_question(after(domain, "action_remind_handoff"))
+    assert not after_contact_question(after(domain, "action_answer_question"))
+    # one message later the invitation no longer applies
+    assert not after_contact_question(after(domain, "action_request_handoff", UserUttered("thanks")))
+    phone = {**FALLBACK, "text": "call me on 07700 900123", "intent": {"name": "greet", "confidence": 0.5}}
+    assert as_contact_answer(phone)["intent"] == {"name": "inform", "confidence": 1.0}
+    # a question, or an emergency naming a number, stays what it is
+    assert as_contact_answer({**FALLBACK, "text": "what is a CT scan?"})["intent"]["name"] == "nlu_fallback"
+    emergency = {**FALLBACK, "text": "chest pain, call 07700 900123", "intent": {"name": "report_emergency",
+                                                                                 "confidence": 0.9}}
+    assert as_contact_answer(emergency)["intent"]["name"] == "report_emergency"

@@ -37,6 +37,7 @@ NOT_PERSONAL_SLOTS = frozenset({
     "booking_kind", "booking_specialist", "booking_time_text", "booking_time",
     "booking_confirmed", "booking_nonce", "deletion_confirmed",
     "requested_slot", "session_started_metadata",
+    "live_agent",  # the staff member holding the conversation (a colleague, not the patient)
 })
 
 #: Columns of the ``requests`` table that hold personal data.

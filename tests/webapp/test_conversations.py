@@ -18,7 +18,7 @@ def conv_id(url: str, sender: str) -> int:
 
 def listed(page_html: str):
     """Conversation ids of the list page's rows, in order."""
-    return re.findall(r'<td class="mono"><a href="/staff/conversations/\d+">([^<]+)</a>', page_html)
+    return re.findall(r'<a href="/staff/conversations/\d+" class="mono small">([^<]+)</a>', page_html)
 
 
 def test_list_shows_every_conversation_newest_first_with_flags(client, seeded):
@@ -27,7 +27,7 @@ def test_list_shows_every_conversation_newest_first_with_flags(client, seeded):
     assert page.status == 200
     assert listed(page.text) == ["conv-script", "conv-booking", "conv-emergency", "conv-fallback", "conv-old"]
     assert "5 in total" in page.text
-    row = re.search(r"<tr>\s*<td><a[^>]*>[^<]*</a></td>\s*<td class=\"mono\"><a[^>]*>conv-emergency</a>"
+    row = re.search(r"<tr>\s*<td><a[^>]*>[^<]*</a></td>\s*<td><a[^>]*>conv-emergency</a>"
                     r".*?</tr>", page.text, flags=re.S).group(0)
     assert "telegram" in row and "badge emergency" in row and "badge fallback" not in row
     row = re.search(r"conv-fallback</a>.*?</tr>", page.text, flags=re.S).group(0)
@@ -216,3 +216,16 @@ def test_long_transcripts_are_paged(client, seeded):
     second = client.get(f"/staff/conversations/{cid}?page=2").text
     assert "message 79" in second and "message 0<" not in second
 
+
+
+def test_rows_show_the_first_message_last_activity_and_what_a_search_matched(client, seeded):
+    client.login("rita")
+    page = client.get("/staff/").text
+    row = next(r for r in page.split("<tr>") if "conv-booking" in r)
+    assert '<p class="first">I want to book an appointment</p>' in row
+    assert "Last activity (UTC)" in page
+    found = client.get("/staff/", params={"q": "call"}).text
+    row = next(r for r in found.split("<tr>") if "conv-booking" in r)
+    # the matching message, with its personal data masked as on the transcript
+    assert "Matched: </span>‹email›, or call ‹phone›" in row
+    assert "anna.stone" not in found and "12345678" not in found

@@ -12,11 +12,17 @@ import sqlalchemy as sa
 from storage.engine import has_table
 from webapp.staff import inputs
 from webapp.staff import tables as t
+from storage.text import printable
 from webapp.staff.common import fmt_ts
+from webapp.staff.masking import masker_for
 from webapp.staff.review import known_tags
+from webapp.staff.summary import parse_event
+from webapp.staff.transcript import personal_slot_values, requests_of
 
 TRI_STATE = ("", "yes", "no")
 MAX_QUERY = 200
+PREVIEW = 120  # characters of the first patient message on a row
+SNIPPET = 50  # characters either side of a search match
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,9 @@ def list_conversations(conn, f: ListFilters, low_confidence: float, page_size: i
         if has_table(conn, "requests"):
             with_request = {r[0] for r in conn.execute(
                 sa.select(t.requests.c.conversation_id).where(t.requests.c.conversation_id.in_(senders)))}
+    previews = _previews(conn, senders, f.q)
     items = [{
+        **previews.get(r.sender_id, {"first": "", "snippet": ""}),
         "id": r.id, "sender_id": r.sender_id, "channel": r.channel,
         "started": fmt_ts(r.started_at), "last": fmt_ts(r.last_at),
         "n_user": r.n_user, "n_bot": r.n_bot,
@@ -160,6 +168,46 @@ def list_conversations(conn, f: ListFilters, low_confidence: float, page_size: i
         "tags": tags_by.get(r.sender_id, []),
     } for r in rows]
     return {"items": items, "total": total, "page": page, "pages": pages}
+
+
+def _previews(conn, senders: List[str], q: str) -> Dict[str, Dict[str, str]]:
+    """Each conversation's first patient message and, when searching, the message that
+    matched, with personal data masked as on the transcript."""
+    if not senders:
+        return {}
+    m = t.messages.c
+    first_ids = dict(conn.execute(sa.select(m.sender_id, sa.func.min(m.event_id))
+                                  .where(m.sender_id.in_(senders)).group_by(m.sender_id)).all())
+    needle = " ".join(q.lower().split())
+    match_ids: Dict[str, int] = {}
+    if needle:
+        match_ids = dict(conn.execute(
+            sa.select(m.sender_id, sa.func.min(m.event_id))
+            .where(m.sender_id.in_(senders), m.text_norm.like(_like_pattern(needle), escape="\\"))
+            .group_by(m.sender_id)).all())
+    wanted = set(first_ids.values()) | set(match_ids.values())
+    texts: Dict[int, str] = {}
+    if wanted:
+        for row in conn.execute(sa.select(t.events.c.id, t.events.c.data).where(t.events.c.id.in_(wanted))):
+            text = parse_event(row.data).get("text")
+            texts[row.id] = text if isinstance(text, str) else ""
+    slots = personal_slot_values(conn, senders)
+    requests_by: Dict[str, list] = {}
+    for req in requests_of(conn, senders):
+        requests_by.setdefault(req.conversation_id, []).append(req)
+    out = {}
+    for sender in senders:
+        mask = masker_for(slots.get(sender, {}), requests_by.get(sender, []))
+        first = " ".join(mask(texts.get(first_ids.get(sender, -1), "")).split())
+        snippet = ""
+        if sender in match_ids:
+            shown = " ".join(mask(texts.get(match_ids[sender], "")).split())
+            at = max(0, shown.lower().find(needle))
+            start, end = max(0, at - SNIPPET), at + len(needle) + SNIPPET
+            snippet = ("…" if start else "") + shown[start:end] + ("…" if end < len(shown) else "")
+        out[sender] = {"first": printable(first, PREVIEW) + ("…" if len(first) > PREVIEW else ""),
+                       "snippet": printable(snippet, 3 * SNIPPET + MAX_QUERY)}
+    return out
 
 
 def filter_choices(conn) -> dict:

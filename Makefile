@@ -141,8 +141,8 @@ bench: $(MODEL) nginx ## Time the semantic layer, long messages, the console's l
 	$(PY) -m tools.bench_console
 	$(PY) -m tools.loadtest.run --model $(MODEL)
 
-staff-user: $(VENV)/.installed ## Create a staff account: make staff-user NAME=alice ROLE=admin|reviewer
-	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make staff-user NAME=<name> ROLE=admin|reviewer"; exit 2; }
+staff-user: $(VENV)/.installed ## Create a staff account: make staff-user NAME=alice ROLE=admin|desk|reviewer
+	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make staff-user NAME=<name> ROLE=admin|desk|reviewer"; exit 2; }
 	@mkdir -p .data
 	$(PY) -m tools.staff_user --name "$(NAME)" --role "$(ROLE)"
 

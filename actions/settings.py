@@ -90,7 +90,7 @@ class Settings:
     clinic_timezone: str = "UTC"  # preferred days and times are read in this zone
     clinic_phone_region: str = "GB"  # phone numbers without +country code are read as this region's
     clinic_phone: str = ""  # told to patients with their reference, if set
-    staff_response_time: str = "within one working day"
+    staff_response_time: str = clinic.DEFAULT_RESPONSE_TIME
     staff_hours: str = "Mon-Fri 08:00-18:00"  # when the team answers chats (clinic/hours.py), in clinic_timezone
     staff_pickup_minutes: float = 5.0  # in staffed hours: a waiting patient is told after this long
     staff_console_url: str = "http://127.0.0.1:8000/staff"
@@ -121,12 +121,11 @@ class Settings:
             actions_host=_host(env, clinic.action_server_token(env)),
             action_server_token=clinic.action_server_token(env),
             database_url=clinic.database_url(env),
-            clinic_timezone=_timezone(env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
+            clinic_timezone=_timezone(clinic.clinic_timezone(env)),
             clinic_phone_region=_region(env.get("CLINIC_PHONE_REGION", "").strip() or "GB"),
             clinic_phone=clinic.clinic_phone(env),
-            staff_response_time=env.get("STAFF_RESPONSE_TIME", "").strip()
-            or "within one working day",
-            staff_hours=_hours(env.get("STAFF_HOURS", ""), env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
+            staff_response_time=clinic.staff_response_time(env),
+            staff_hours=_hours(env.get("STAFF_HOURS", ""), clinic.clinic_timezone(env)),
             staff_pickup_minutes=_number(env, "STAFF_PICKUP_MINUTES", "5", kind=float, minimum=0.1),
             staff_console_url=(env.get("STAFF_CONSOLE_URL", "").strip()
                                or "http://127.0.0.1:8000/staff").rstrip("/"),

@@ -99,3 +99,21 @@ class StaffHours:
         when = "today" if days == 0 else (f"tomorrow ({DAY_NAMES[moment.weekday()]})" if days == 1
                                           else DAY_NAMES[moment.weekday()])
         return f"{when} at {moment:%H:%M} ({self.timezone} time)"
+
+
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "twenty-four": 24, "forty-eight": 48}
+_UNITS = {"minute": 1 / 60, "min": 1 / 60, "hour": 1, "h": 1, "hr": 1, "day": 24, "working day": 24,
+          "business day": 24, "week": 168}
+_WITHIN = re.compile(r"(\d+(?:\.\d+)?|[a-z-]+)\s*(working day|business day|minute|min|hour|hr|h|day|week)s?\b")
+
+
+def response_hours(text: str) -> Optional[float]:
+    """Hours in a response time such as 'within one working day' or 'within 2 hours'
+    (a working day counts as 24 hours), or None when the text names no duration."""
+    match = _WITHIN.search((text or "").lower())
+    if not match:
+        return None
+    raw, unit = match.groups()
+    number = float(raw) if raw[0].isdigit() else _NUMBERS.get(raw)
+    return None if number is None else number * _UNITS[unit]

@@ -55,6 +55,33 @@ def rasa_internal_url(env: Optional[Mapping[str, str]] = None) -> str:
     return (_env(env).get("RASA_INTERNAL_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/")
 
 
+DEFAULT_RESPONSE_TIME = "within one working day"
+
+
+def staff_response_time(env: Optional[Mapping[str, str]] = None) -> str:
+    """When patients are told staff will get back to them (``STAFF_RESPONSE_TIME``); the
+    console marks a request older than this as overdue (clinic/hours.py reads it)."""
+    return _env(env).get("STAFF_RESPONSE_TIME", "").strip() or DEFAULT_RESPONSE_TIME
+
+
+def clinic_timezone(env: Optional[Mapping[str, str]] = None) -> str:
+    """The clinic's IANA time zone (``CLINIC_TIMEZONE``, default UTC): dates patients give,
+    staffed hours and the console's times."""
+    return _env(env).get("CLINIC_TIMEZONE", "").strip() or "UTC"
+
+
+def staff_notifiers(env: Optional[Mapping[str, str]] = None) -> tuple:
+    """How the action server tells staff of a new request ('Slack', 'e-mail'), for the console
+    to say so; the action server reads the details (actions/settings.py)."""
+    env = _env(env)
+    found = []
+    if env.get("STAFF_SLACK_WEBHOOK_URL", "").strip():
+        found.append("Slack")
+    if env.get("SMTP_HOST", "").strip() and env.get("STAFF_EMAIL", "").strip():
+        found.append("e-mail")
+    return tuple(found)
+
+
 # Scale-out (README "Scaling out"): more than one Rasa replica or action server needs a
 # shared database (PostgreSQL) and the Redis lock store; the launcher puts nginx in front.
 DEFAULT_REDIS_PORT = 6379

@@ -1,4 +1,4 @@
-"""Create a staff console account (``make staff-user NAME=<name> ROLE=admin|reviewer``).
+"""Create a staff console account (``make staff-user NAME=<name> ROLE=admin|desk|reviewer``).
 
     python -m tools.staff_user --name alice --role admin
     python -m tools.staff_user --name alice --role admin --reset   # new password for an existing account
@@ -32,7 +32,7 @@ def read_password(env=os.environ, prompt=getpass.getpass, interactive: Optional[
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", required=True, help="user name for logging in")
-    parser.add_argument("--role", required=True, choices=["admin", "reviewer"])
+    parser.add_argument("--role", required=True, choices=["admin", "desk", "reviewer"])
     parser.add_argument("--reset", action="store_true",
                         help="if the account exists, set this password and role (and reactivate it)")
     args = parser.parse_args(argv)

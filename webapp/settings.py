@@ -24,6 +24,16 @@ def _flag(env: Mapping[str, str], name: str, default: str = "0") -> bool:
     return env.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"CLINIC_TIMEZONE must be an IANA time zone such as Europe/London, got {name!r}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class WebSettings:
     database_url: str
@@ -41,6 +51,9 @@ class WebSettings:
     staff_export_max: int = 5000  # conversations in one CSV/JSON export
     low_confidence: float = 0.6  # a message below this intent confidence is flagged
     domain_path: str = "domain.yml"  # intents and entities offered when correcting a message
+    clinic_timezone: str = "UTC"  # CLINIC_TIMEZONE: the console's times (the dashboard's days stay UTC)
+    staff_response_time: str = "within one working day"  # STAFF_RESPONSE_TIME: older requests are overdue
+    staff_notifiers: tuple = ()  # how the action server tells staff of a request ('Slack', 'e-mail')
     # Live take-over: the console reaches Rasa's staff relay (channels/staff_relay.py)
     relay_url: str = "http://127.0.0.1:5005"  # RASA_INTERNAL_URL
     relay_token: str = ""  # STAFF_RELAY_TOKEN; empty: live take-over is off
@@ -68,6 +81,9 @@ class WebSettings:
             staff_export_max=_number(env, "STAFF_EXPORT_MAX", "5000", minimum=1),
             low_confidence=_number(env, "LOW_CONFIDENCE", "0.6", kind=float, minimum=0.0),
             domain_path=env.get("DOMAIN_PATH", "domain.yml"),
+            clinic_timezone=_zone(clinic.clinic_timezone(env)),
+            staff_response_time=clinic.staff_response_time(env),
+            staff_notifiers=clinic.staff_notifiers(env),
             relay_url=clinic.rasa_internal_url(env),
             relay_token=clinic.staff_relay_token(env),
             live_poll_seconds=_number(env, "STAFF_LIVE_POLL_SECONDS", "1.5", kind=float, minimum=0.2),

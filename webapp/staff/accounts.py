@@ -50,6 +50,12 @@ class StaffUser:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def sees_request_contacts(self) -> bool:
+        """The front desk calls patients back: it may reveal a request's contact details
+        (each reveal audit-logged). Reviewers of conversations keep masked data."""
+        return self.role in ("admin", "desk")
+
 
 @dataclass(frozen=True)
 class Session:
@@ -78,7 +84,7 @@ def check_password(password: str) -> str:
 
 def check_role(role: str) -> str:
     if role not in t.ROLES:
-        raise AccountError("The role is reviewer or admin.")
+        raise AccountError("The role is reviewer, desk or admin.")
     return role
 
 

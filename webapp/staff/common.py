@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from storage.ids import conversation_hash
 from webapp.staff.summary import valid_ts
@@ -13,11 +14,30 @@ class InputError(ValueError):
     """Bad input from a form; the message is shown to the person."""
 
 
+# The console shows times in the clinic's zone (CLINIC_TIMEZONE, set once at start by
+# Console.start from the settings); exports keep UTC ISO 8601.
+_zone: tzinfo = timezone.utc
+_zone_name = "UTC"
+
+
+def configure_timezone(name: str) -> None:
+    global _zone, _zone_name
+    _zone, _zone_name = (timezone.utc, "UTC") if name == "UTC" else (ZoneInfo(name), name)
+
+
+def zone_name() -> str:
+    return _zone_name
+
+
+def local(value: datetime) -> datetime:
+    return value.astimezone(_zone)
+
+
 def fmt_ts(ts: Optional[float]) -> str:
     ts = valid_ts(ts)
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ts, tz=_zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def iso_ts(ts: Optional[float]) -> str:

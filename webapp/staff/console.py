@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from webapp.settings import WebSettings
 from storage.engine import create_engine, migrate
 from storage.time import aware
+from webapp.staff.common import configure_timezone, local, zone_name
 from webapp.staff.summary import Refresher
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 def fmt_dt(value: Optional[datetime]) -> str:
     value = aware(value)
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    return local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def load_domain_names(path: str) -> Tuple[List[str], List[str]]:
@@ -65,9 +66,11 @@ class Console:
             lstrip_blocks=True,
         )
         self.templates.globals["fmt_dt"] = fmt_dt
+        self.templates.globals["tz"] = zone_name
 
     def start(self) -> None:
         """Connect, migrate the staff tables and build the summaries (blocking)."""
+        configure_timezone(self.settings.clinic_timezone)
         self.engine = create_engine(self.settings.database_url)
         migrate(self.engine, "staff")
         self.refresher = Refresher(self.engine)

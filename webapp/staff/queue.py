@@ -6,6 +6,7 @@ The console changes only ``requests.status``, ``requests.assigned_to`` (and
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Callable, List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from webapp.staff import tables as t
 from webapp.staff.accounts import active_usernames
 from webapp.staff.common import InputError
 from storage.engine import has_table
-from storage.time import utcnow as now
+from storage.time import aware, utcnow as now
 from webapp.staff.audit import audit
 from webapp.staff.masking import HIDDEN_TOKEN, Masker, masker_for
 from webapp.staff.transcript import personal_slot_values
@@ -28,7 +29,11 @@ def available(conn) -> bool:
     return has_table(conn, "requests")
 
 
-def list_requests(conn, status: str, kind: str, assigned: str, page: int, page_size: int) -> dict:
+SORTS = ("newest", "waiting")  # waiting: longest-waiting first
+
+
+def list_requests(conn, status: str, kind: str, assigned: str, page: int, page_size: int,
+                  sort: str = "newest", overdue_hours: Optional[float] = None) -> dict:
     r = t.requests.c
     conds = []
     if status:
@@ -44,12 +49,19 @@ def list_requests(conn, status: str, kind: str, assigned: str, page: int, page_s
     page = max(1, min(page, pages))
     rows = conn.execute(
         sa.select(r.id, r.reference, r.kind, r.status, r.specialist, r.channel, r.assigned_to,
-                  r.created_at, r.updated_at, r.conversation_id, t.conversations.c.id.label("conv_id"))
+                  r.created_at, r.updated_at, r.conversation_id, r.preferred_time_text, r.preferred_time,
+                  t.conversations.c.id.label("conv_id"))
         .select_from(t.requests.outerjoin(t.conversations, t.conversations.c.sender_id == r.conversation_id))
-        .where(*conds).order_by(r.created_at.desc(), r.id.desc())
+        .where(*conds)
+        .order_by(*((r.created_at, r.id) if sort == "waiting" else (r.created_at.desc(), r.id.desc())))
         .limit(page_size).offset((page - 1) * page_size)).all()
     counts = dict(conn.execute(sa.select(r.status, sa.func.count()).group_by(r.status)).all())
-    return {"items": rows, "total": total, "page": page, "pages": pages, "counts": counts}
+    # A request nobody has handled for longer than the patient was promised is overdue.
+    overdue = set()
+    if overdue_hours is not None:
+        limit = now() - timedelta(hours=overdue_hours)
+        overdue = {row.id for row in rows if row.status == "new" and aware(row.created_at) < limit}
+    return {"items": rows, "total": total, "page": page, "pages": pages, "counts": counts, "overdue": overdue}
 
 
 def get_request(conn, request_id: int, reveal: bool) -> Optional[dict]:
@@ -128,12 +140,13 @@ def add_note(conn, request_id: int, actor: str, body: str) -> None:
 
 # --- what the queue pages load ----------------------------------------------------
 
-def queue_page(conn, status: str, kind: str, assigned: str, page: int,
-               page_size: int) -> Tuple[bool, dict, List[str]]:
+def queue_page(conn, status: str, kind: str, assigned: str, page: int, page_size: int,
+               sort: str = "newest", overdue_hours: Optional[float] = None) -> Tuple[bool, dict, List[str]]:
     """(queue available, one page of requests, active staff) for the queue page."""
     if not available(conn):
-        return False, {"items": [], "total": 0, "page": 1, "pages": 1, "counts": {}}, []
-    return True, list_requests(conn, status, kind, assigned, page, page_size), active_usernames(conn)
+        return False, {"items": [], "total": 0, "page": 1, "pages": 1, "counts": {}, "overdue": set()}, []
+    return True, list_requests(conn, status, kind, assigned, page, page_size, sort, overdue_hours), \
+        active_usernames(conn)
 
 
 def request_page(conn, request_id: int, reveal: bool, actor: str,

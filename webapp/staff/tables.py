@@ -155,4 +155,6 @@ from storage.tables import (  # noqa: E402,F401
     requests,
 )
 
-ROLES = ("reviewer", "admin")
+# reviewer: conversations and training data, personal data masked; desk: also the contact
+# details of requests (to call patients back); admin: everything, accounts and audit log.
+ROLES = ("reviewer", "desk", "admin")

@@ -8,6 +8,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from storage.engine import run_sync
+from clinic.hours import response_hours
 from webapp.staff import queue, web
 from webapp.staff.common import InputError
 from webapp.staff.tables import REQUEST_KINDS, REQUEST_STATUSES
@@ -23,14 +24,20 @@ async def requests_page(request: Request) -> HTTPResponse:
     if kind and kind not in REQUEST_KINDS:
         errors.append("Unknown kind; it was ignored.")
         kind = ""
+    sort = web.arg(request, "sort")
+    if sort and sort not in queue.SORTS:
+        errors.append("Unknown order; newest first is shown.")
+        sort = ""
     page = web.positive_int(request.args.get("page"))
     await run_sync(console.refresh)
+    overdue_hours = response_hours(console.settings.staff_response_time)
     available, result, staff = await run_sync(console.tx, queue.queue_page, status, kind, assigned, page,
-                                              console.settings.staff_page_size)
-    params = {k: v for k, v in (("status", status), ("kind", kind), ("assigned", assigned)) if v}
+                                              console.settings.staff_page_size, sort or "newest", overdue_hours)
+    params = {k: v for k, v in (("status", status), ("kind", kind), ("assigned", assigned), ("sort", sort)) if v}
     return web.page(request, "requests.html", nav="requests", errors=errors, available=available,
                     result=result, staff=staff, status_filter=status, kind=kind, assigned=assigned,
-                    statuses=REQUEST_STATUSES, kinds=REQUEST_KINDS,
+                    statuses=REQUEST_STATUSES, kinds=REQUEST_KINDS, sort=sort or "newest",
+                    response_time=console.settings.staff_response_time, overdue_known=overdue_hours is not None,
                     page_link=lambda p: "/staff/requests?" + urlencode({**params, "page": p}))
 
 
@@ -43,6 +50,7 @@ async def _show_request(request: Request, request_id: int, reveal: bool = False,
     if found is None:
         return web.error(request, 404, "Not found", "There is no such request.", back="/staff/requests")
     return web.page(request, "request.html", status=status, nav="requests", errors=errors, r=found,
+                    notifiers=console.settings.staff_notifiers,
                     revealed=reveal, staff=staff, statuses=REQUEST_STATUSES)
 
 
@@ -51,8 +59,8 @@ async def request_detail(request: Request, request_id: int) -> HTTPResponse:
 
 
 async def request_reveal(request: Request, request_id: int) -> HTTPResponse:
-    if not request.ctx.user.is_admin:
-        return web.forbidden(request)
+    if not request.ctx.user.sees_request_contacts:
+        return web.forbidden(request, "This needs a desk or admin account.")
     return await _show_request(request, request_id, reveal=True)
 
 

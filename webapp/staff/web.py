@@ -117,8 +117,8 @@ def error(request: Request, status: int, heading: str, message: str, back: str =
     return page(request, "error.html", status=status, heading=heading, message=message, back=back)
 
 
-def forbidden(request: Request) -> HTTPResponse:
-    return error(request, 403, "Not allowed", "This needs an admin account.")
+def forbidden(request: Request, message: str = "This needs an admin account.") -> HTTPResponse:
+    return error(request, 403, "Not allowed", message)
 
 
 def download(body: str, filename: str, content_type: str) -> HTTPResponse:

@@ -1,6 +1,6 @@
 """The staff console in a real headless Chromium: log in, filter, open a transcript,
-mark it reviewed, correct an intent, export training data. Screenshots go to
-reports/screenshots/staff-*.png.
+mark it reviewed, correct an intent, export training data; axe-core (WCAG 2.2 AA) on every
+page. Screenshots go to reports/screenshots/staff-*.png.
 
 The web app runs as `python -m webapp` on a free loopback port, on a SQLite
 database seeded with conversations written by Rasa's own tracker store.
@@ -150,3 +150,45 @@ def test_review_loop_in_a_real_browser(console, browser, tmp_path):
     shot(page, "8-request")
     assert errors == []  # no CSP violations or script errors
     context.close()
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PAGES = ["/staff/login", "/staff/", "/staff/?q=lesions", "/staff/inbox", "/staff/requests",
+         "/staff/corrections", "/staff/dashboard", "/staff/users", "/staff/audit", "/staff/account"]
+
+
+def axe_violations(page):
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))  # inline: allowed by bypass_csp, for axe only
+    return page.evaluate("""async () => {
+        const result = await axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}});
+        return result.violations.map(v => `${v.id}: ${v.help} -> ${v.nodes.map(n => n.target.join(" ")).join(", ")}`);
+    }""")
+
+
+def test_every_console_page_passes_axe(console, browser):
+    base, url = console
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (the Makefile's test target does)")
+    insert_request(url, "conv-emergency", "CL-AXE111", kind="handoff")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    found = {}
+    for path in PAGES[:1]:
+        page.goto(base + path)
+        found[path] = axe_violations(page)
+    page.fill("input[name=username]", "ada")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/staff/")
+    conversation = page.locator("table.list a").first.get_attribute("href")
+    request = None
+    for path in PAGES[1:] + [conversation, conversation + "?details=1"]:
+        page.goto(base + path)
+        found[path] = axe_violations(page)
+        if path == "/staff/requests":
+            request = page.locator("table.list a", has_text="CL-").first.get_attribute("href")
+    page.goto(base + request)
+    found[request] = axe_violations(page)
+    context.close()
+    assert {path: v for path, v in found.items() if v} == {}

@@ -30,7 +30,7 @@ MODEL_INPUTS := config.yml domain.yml $(KNOWLEDGE_FILES) \
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
-.PHONY: help install browser nginx deploy-tools train run run-scaled test eval eval-nlu bench shell staff-user validate lock clean
+.PHONY: help install browser nginx deploy-tools train corrections run run-scaled test eval eval-nlu bench shell staff-user validate lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ $(MODEL): $(VENV)/.installed $(SPACY_MODEL)/meta.json $(MODEL_INPUTS)
 	@ls -1t models/assistant-*.tar.gz | tail -n +4 | xargs -r rm --
 
 train: $(MODEL) ## Train the model if the data, config or knowledge changed
+
+corrections: $(MODEL) ## Pull the console's corrections into data/nlu/corrections.yml, validate, retrain, print before/after
+	$(PY) -m tools.corrections --before $(MODEL)
 
 run: $(MODEL) node_modules/.installed ## Install, train if needed, and start the assistant (Ctrl-C stops it)
 	@mkdir -p .data

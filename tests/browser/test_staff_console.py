@@ -107,7 +107,10 @@ def test_review_loop_in_a_real_browser(console, browser, tmp_path):
 
     rows.first.locator("a").first.click()
     page.wait_for_url("**/staff/conversations/*")
-    assert page.locator("li.ev.user").first.locator(".intent").inner_text() == "nlu_fallback"
+    first = page.locator("li.ev.user").first
+    assert first.locator("summary").inner_text().startswith("How it was understood: nlu_fallback")
+    first.locator("summary").click()  # intent, confidence and entities on demand
+    assert first.locator(".intent").inner_text() == "nlu_fallback"
     assert "blorp wibble zzz" in page.locator("ol.transcript").inner_text()
     shot(page, "4-transcript")
 
@@ -116,9 +119,11 @@ def test_review_loop_in_a_real_browser(console, browser, tmp_path):
     assert "Reviewed by ada" in page.inner_text("section.review")
 
     first = page.locator("li.ev.user").first
-    first.locator("summary", has_text="Correct intent").click()
+    first.locator("summary").click()
     first.locator("select[name=intent]").select_option("ask_treatment")
-    first.locator("input[name=text]").fill("how is [surgery](treatment) done")
+    first.locator("input[name=text]").fill("how is surgery done")
+    first.locator("select[name=entity_type]").first.select_option("treatment")  # the entity: a kind and
+    first.locator("input[name=entity_words]").first.fill("surgery")  # words of the message, no syntax
     first.locator("button", has_text="Save correction").click()
     page.wait_for_selector("text=Correction saved.")
     assert "Corrected to ask_treatment" in page.locator("li.ev.user").first.inner_text()

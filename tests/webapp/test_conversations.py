@@ -139,8 +139,9 @@ def test_transcript_shows_messages_and_on_demand_nlu_actions_slots_and_times(cli
     assert "lesion_type = calcified lesions" in text
     assert "action_answer_question" not in text and "session started" not in text
     assert re.search(r'<div class="when">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</div>', text)
-    # the correction form is pre-filled in training-data syntax
-    assert "what are [calcified lesions](lesion_type)" in text
+    # the correction form is pre-filled with the plain message and its entity's kind and words
+    assert 'class="wide" value="what are calcified lesions"' in text
+    assert '<option value="lesion_type" selected>' in text and 'list="words-' in text
     # every event on demand
     page = client.get(url, params={"details": "1"})
     assert page.status == 200

@@ -9,6 +9,7 @@ import io
 import json
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from tests.webapp.conftest import day_ts, insert_request, save_conversations, scalar, session_start, turn
@@ -254,3 +255,51 @@ def test_new_events_and_forgotten_conversations_are_picked_up(client, seeded):
     assert "conv-old" not in client.get("/staff/").text
     assert scalar(seeded, "SELECT count(*) FROM staff_reviews WHERE conversation_id = 'conv-old'") == 0
     assert scalar(seeded, "SELECT count(*) FROM staff_messages WHERE sender_id = 'conv-old'") == 0
+
+
+def test_entities_are_picked_from_the_message_words_and_may_overlap(client, seeded, tmp_path):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    client.login("rita")
+    cid = conv_id(seeded, "conv-old")
+    event = user_event(seeded, "conv-old", "what are calcified lesions")
+    page = client.get(f"/staff/conversations/{cid}").text
+    # the form offers the plain message, its entity as kind + words, and the message's words
+    assert 'name="text" required maxlength="1000" class="wide" value="what are calcified lesions"' in page
+    assert 'value="calcified lesions">' in page and '<option value="calcified lesions">' in page
+    assert "[calcified lesions](lesion_type)" not in page.split("<fieldset")[1].split("</fieldset>")[0]
+    resp = client.post(f"/staff/conversations/{cid}/correct", {
+        "event_id": str(event), "intent": "ask_types", "form": "words", "text": "what are Kidney stones in the kidney",
+        "entity_type": ["lesion_type", "location", "", "location"],
+        "entity_words": ["kidney stones", "kidney", "", "KIDNEY"]})
+    assert resp.status == 303, resp.text[:300]
+    stored = scalar(seeded, "SELECT entities FROM staff_corrections")
+    import json
+    assert json.loads(stored) == [
+        {"start": 9, "end": 22, "value": "Kidney stones", "entity": "lesion_type"},
+        {"start": 9, "end": 15, "value": "Kidney", "entity": "location"}]  # overlapping, both kept
+    page = client.get(f"/staff/conversations/{cid}").text
+    assert 'value="Kidney stones"' in page and 'value="Kidney"' in page  # the form shows both again
+    body = client.post("/staff/corrections/export").text
+    assert body.startswith("# 1 entity span(s) overlapping a longer one are kept in the staff console")
+    path = tmp_path / "corrections.yml"
+    path.write_text(body, encoding="utf-8")
+    [example] = [m for m in load_data(str(path)).training_examples if m.get("intent") == "ask_types"]
+    assert [(e["entity"], e["value"]) for e in example.get("entities")] == [("lesion_type", "Kidney stones")]
+
+
+@pytest.mark.parametrize("kinds, words, error", [
+    (["lesion_type"], ["gallstones"], "is not in the message"),
+    (["lesion_type"], [""], "needs both its kind and the words"),
+    ([""], ["kidney"], "needs both its kind and the words"),
+    (["no_such_entity"], ["kidney"], "Unknown entity"),
+])
+def test_picked_entities_must_be_words_of_the_message(client, seeded, kinds, words, error):
+    client.login("rita")
+    cid = conv_id(seeded, "conv-old")
+    event = user_event(seeded, "conv-old", "what are calcified lesions")
+    resp = client.post(f"/staff/conversations/{cid}/correct", {
+        "event_id": str(event), "intent": "ask_types", "form": "words", "text": "is a kidney stone bad",
+        "entity_type": kinds, "entity_words": words})
+    assert resp.status == 400 and error in resp.text
+    assert scalar(seeded, "SELECT count(*) FROM staff_corrections") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -51,12 +51,23 @@ def load_domain_names(path: str) -> Tuple[List[str], List[str]]:
     return sorted(intents), sorted(entities)
 
 
+def load_intent_help(path: Path = HERE / "intents.yml") -> Dict[str, str]:
+    """Plain descriptions of the intents (webapp/staff/intents.yml) for the correction form."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        logger.warning("intent descriptions not read: %s", exc)
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 class Console:
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
         self.engine: Optional[Engine] = None
         self.refresher: Optional[Refresher] = None
         self.intents: List[str] = []
+        self.intent_help: Dict[str, str] = {}
         self.entities: List[str] = []
         self.templates = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
@@ -74,7 +85,10 @@ class Console:
         self.engine = create_engine(self.settings.database_url)
         migrate(self.engine, "staff")
         self.refresher = Refresher(self.engine)
-        self.intents, self.entities = load_domain_names(self.settings.domain_path)
+        intents, self.entities = load_domain_names(self.settings.domain_path)
+        # EXTERNAL_ intents are events (reminders), never what a patient wrote
+        self.intents = [name for name in intents if not name.startswith("EXTERNAL_")]
+        self.intent_help = load_intent_help()
         self.refresher.refresh()
 
     def stop(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import date
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from storage.text import printable
 
@@ -55,6 +55,20 @@ def field(form, name: str, limit: int) -> str:
     if not isinstance(value, str):
         return ""
     return value[:limit] if name in RAW_FIELDS else printable(value[:limit])
+
+
+def pairs(body: bytes, first: str, second: str, limit: int, most: int = 20) -> List[Tuple[str, str]]:
+    """Rows of two repeated fields of a URL-encoded form, in order, blanks kept (Sanic's form
+    parser drops blank values, which would pair one row's kind with the next row's words)."""
+    from urllib.parse import parse_qsl
+
+    try:
+        items = parse_qsl((body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+    except ValueError:
+        return []
+    a = [printable(v[:limit]) for k, v in items if k == first]
+    b = [printable(v[:limit]) for k, v in items if k == second]
+    return list(zip(a, b))[:most] if len(a) == len(b) else []
 
 
 def arg(args, name: str, limit: int = 100) -> str:

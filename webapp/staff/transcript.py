@@ -83,6 +83,27 @@ def annotate(text: str, entities: list) -> str:
     return "".join(out)
 
 
+def _span(text: str, entity: dict) -> str:
+    start, end = entity.get("start"), entity.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        return text[start:end]
+    return ""
+
+
+def word_choices(text: str, longest: int = 4, limit: int = 200) -> List[str]:
+    """The message's words and runs of up to ``longest`` words: what an entity can be."""
+    words = re.findall(r"[\w'’-]+", text)
+    found: List[str] = []
+    for size in range(1, longest + 1):
+        for start in range(0, len(words) - size + 1):
+            run = " ".join(words[start:start + size])
+            if run not in found:
+                found.append(run)
+            if len(found) >= limit:
+                return found
+    return found
+
+
 def _mask_annotation(annotated: str, mask: Masker) -> str:
     # mask the visible words but leave "(entity)" names alone (bounded: linear time)
     parts = re.split(r"(\]\([^)]{0,300}\))", annotated)
@@ -142,13 +163,18 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
                 emergency=bool(flag.emergency) if flag else name in EMERGENCY_INTENTS,
                 entities=[{"entity": printable(str(x.get("entity")), 200),
                            "value": printable(mask.entity(str(x.get("entity")), x.get("value")), 1000),
+                           "words": printable(mask(_span(text, x) or str(x.get("value") or "")), 1000),
                            "extractor": printable(str(x.get("extractor") or ""), 200)} for x in entities[:100]],
+                # what the correction form offers: the message as plain text and its words
+                plain=printable(mask(text), MAX_EXAMPLE) if not clicked else printable(shown, MAX_EXAMPLE),
                 channel=str(event.get("input_channel") or ""),
                 # too long to be saved as a correction anyway: its start, to shorten by hand
                 annotated=_mask_annotation(annotate(text, entities), mask) if len(text) <= MAX_EXAMPLE
                 else shown[:MAX_EXAMPLE],
                 correction=None if fix is None else {
                     "intent": fix.intent, "text": fix.text, "author": fix.author,
+                    "entities": [{"entity": x.get("entity"), "words": _span(fix.text, x)}
+                                 for x in json.loads(fix.entities or "[]") if isinstance(x, dict)],
                     "annotated": annotate(fix.text, json.loads(fix.entities or "[]")),
                     "at": fix.updated_at},
             )

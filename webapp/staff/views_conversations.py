@@ -9,7 +9,7 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from storage.engine import run_sync
-from webapp.staff import corrections, deletion, exports, live, review, transcript, web
+from webapp.staff import corrections, deletion, exports, inputs, live, review, transcript, web
 from webapp.staff.common import InputError, fmt_ts
 from webapp.staff.conversation_list import list_page, parse_filters
 
@@ -43,7 +43,8 @@ async def show_conversation(request: Request, conv_id: int, reveal: bool = False
                     conv=conv, t=data, revealed=reveal, known_tags=known_tags,
                     started=fmt_ts(conv.started_at), last=fmt_ts(conv.last_at),
                     low=conv.min_confidence is not None and conv.min_confidence < low,
-                    intents=console.intents, entities=console.entities,
+                    intents=console.intents, entities=console.entities, intent_help=console.intent_help,
+                    word_choices=transcript.word_choices,
                     hold=hold, live_on=bool(console.settings.relay_token),
                     poll_seconds=console.settings.live_poll_seconds,
                     details=request.args.get("details") == "1" if details is None else details,
@@ -111,10 +112,13 @@ async def conversation_correct(request: Request, conv_id: int) -> HTTPResponse:
     intent = web.field(request, "intent", 300).strip()
     text = web.field(request, "text", transcript.MAX_EXAMPLE + 10)
     user = request.ctx.user.username
+    picks = None
+    if web.field(request, "form", 10) == "words":  # entities picked from the message's words
+        picks = inputs.pairs(request.body, "entity_type", "entity_words", transcript.MAX_EXAMPLE)
     return await _conversation_action(
         request, conv_id,
         lambda conn, sender: corrections.correct_message(conn, sender, event_id, intent, text, user,
-                                                         console.intents, console.entities),
+                                                         console.intents, console.entities, picks),
         "corrected", anchor=f"event-{event_id}")
 
 

@@ -98,8 +98,21 @@ def test_staff_take_over_a_widget_conversation(channels, browser, staff_account)
         staff.locator(".notice", has_text="Handed back").wait_for()
         patient.locator(".clw-bot", has_text="handed this conversation back").wait_for()
         send(patient, QUESTION)
-        patient.locator(".clw-bot", has_text="buildup of calcium deposits").wait_for()
+        answer = patient.locator(".clw-bot", has_text="buildup of calcium deposits")
+        answer.wait_for()
         shot(patient, "4-handed-back")
+
+        # The patient rates the answer; staff see it on the message and in the filter.
+        answer.get_by_role("button", name="Not helpful").click()
+        answer.locator(".clw-rate-thanks", has_text="will look at this answer").wait_for()
+        assert answer.get_by_role("button", name="Not helpful").get_attribute("aria-pressed") == "true"
+        assert axe_violations(patient) == []
+        staff.goto(channels.web_url + "/staff/?feedback=negative")
+        row = staff.locator("table.list tbody tr", has_text="can I talk to a real person please")
+        row.wait_for()  # the first patient message on the row
+        row.locator("a").first.click()
+        staff.locator("li.ev.bot", has_text="rated not helpful by the patient").wait_for()
+        shot(staff, "5-feedback")
         assert errors == []
     finally:
         patient_context.close()

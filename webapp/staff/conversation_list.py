@@ -36,6 +36,7 @@ class ListFilters:
     request: str = ""
     reviewed: str = ""
     tag: str = ""
+    feedback: str = ""  # "negative": a patient rated an answer not helpful
     q: str = ""
     page: int = 1
     errors: Tuple[str, ...] = field(default=(), compare=False)
@@ -47,7 +48,7 @@ class ListFilters:
             "to": f.date_to.isoformat() if f.date_to else "",
             "channel": f.channel, "fallback": f.fallback, "low_confidence": f.low_confidence,
             "emergency": f.emergency, "request": f.request, "reviewed": f.reviewed,
-            "tag": f.tag, "q": f.q, "page": str(f.page) if f.page > 1 else "",
+            "tag": f.tag, "feedback": f.feedback, "q": f.q, "page": str(f.page) if f.page > 1 else "",
         }
         return {k: v for k, v in values.items() if v}
 
@@ -77,10 +78,14 @@ def parse_filters(args) -> ListFilters:
         page = max(1, min(int(get("page") or "1"), 1_000_000))
     except ValueError:
         page = 1
+    feedback = get("feedback")
+    if feedback not in ("", "negative"):
+        errors.append("Filter feedback must be negative; it was ignored.")
+        feedback = ""
     date_from = inputs.day(get("from"), "From", errors)
     date_to = inputs.day(get("to"), "To", errors)
     return ListFilters(date_from=date_from, date_to=date_to, channel=get("channel", 64),
-                       tag=get("tag", 50).lower(), q=get("q", MAX_QUERY), page=page,
+                       tag=get("tag", 50).lower(), q=get("q", MAX_QUERY), page=page, feedback=feedback,
                        errors=tuple(errors), **tri)
 
 
@@ -118,6 +123,11 @@ def _conditions(conn, f: ListFilters, low_confidence: float) -> list:
         conds.append(sa.or_(r.reviewed.is_(None), r.reviewed.is_(False)))
     if f.tag:
         conds.append(c.sender_id.in_(sa.select(t.tags.c.conversation_id).where(t.tags.c.tag == f.tag)))
+    if f.feedback == "negative":
+        if has_table(conn, "staff_feedback"):
+            conds.append(c.sender_id.in_(sa.select(t.feedback.c.conversation_id).where(t.feedback.c.rating < 0)))
+        else:
+            conds.append(sa.false())
     if f.q:
         needle = " ".join(f.q.lower().split())
         conds.append(c.sender_id.in_(sa.select(t.messages.c.sender_id).where(

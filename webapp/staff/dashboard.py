@@ -71,12 +71,17 @@ def figures(conn, first: date, last: date) -> Dict:
         counts = dict(conn.execute(sa.select(r.status, sa.func.count()).group_by(r.status)).all())
         by_status = [(s, counts.pop(s, 0)) for s in t.REQUEST_STATUSES] + sorted(counts.items())
 
+    f = t.feedback.c
+    lo_dt, hi_dt = datetime.fromtimestamp(lo, tz=timezone.utc), datetime.fromtimestamp(hi, tz=timezone.utc)
+    rated = dict(conn.execute(sa.select(f.rating, sa.func.count()).where(f.created_at >= lo_dt, f.created_at < hi_dt)
+                              .group_by(f.rating)).all()) if has_table(conn, "staff_feedback") else {}
     total_msgs, total_falls = sum(msgs.values()), sum(falls.values())
     return {
         "totals": {
             "conversations": sum(conv_per_day.values()), "messages": total_msgs,
             "fallback_rate": (100.0 * total_falls / total_msgs) if total_msgs else 0.0,
             "requests_open": sum(n for s, n in by_status if s != "closed"),
+            "helpful": int(rated.get(1, 0)), "not_helpful": int(rated.get(-1, 0)),
         },
         "charts": [
             charts.line_chart("Conversations and patient messages per day", days,

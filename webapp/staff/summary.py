@@ -187,6 +187,7 @@ def forget_staff_data(conn, sender_ids: Iterable[str]) -> None:
         conn.execute(t.tags.delete().where(t.tags.c.conversation_id.in_(part)))
         conn.execute(t.corrections.delete().where(t.corrections.c.conversation_id.in_(part)))
         conn.execute(t.holds.delete().where(t.holds.c.conversation_id.in_(part)))
+        conn.execute(t.feedback.delete().where(t.feedback.c.conversation_id.in_(part)))
 
 
 class Refresher:

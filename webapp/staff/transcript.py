@@ -83,6 +83,15 @@ def annotate(text: str, entities: list) -> str:
     return "".join(out)
 
 
+def answer_ratings(conn, sender: str) -> Dict[str, int]:
+    """The patient's latest rating (+1 / -1) of each answer of the conversation, by its text."""
+    if not has_table(conn, "staff_feedback"):
+        return {}
+    f = t.feedback.c
+    return {row.answer: row.rating for row in conn.execute(
+        sa.select(f.answer, f.rating).where(f.conversation_id == sender).order_by(f.id))}
+
+
 def _span(text: str, entity: dict) -> str:
     start, end = entity.get("start"), entity.get("end")
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
@@ -141,6 +150,7 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
         .where(t.messages.c.sender_id == sender))}
     fixes = {r.event_id: r for r in conn.execute(
         sa.select(t.corrections).where(t.corrections.c.conversation_id == sender))}
+    ratings = answer_ratings(conn, sender)
     items = []
     titles: Dict[str, str] = {}  # button payload -> title: a click shows as what the patient chose
     for row in rows:
@@ -188,7 +198,10 @@ def transcript(conn, conv, reveal: bool, low_confidence: float, page: int) -> di
             shown = mask(raw)
             meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
             staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""
+            parts = [" ".join(p.split()) for p in raw.split("\n\n")] + [" ".join(raw.split())]
+            rated = [ratings[p] for p in parts if p in ratings]
             item.update(author="staff" if staff else "assistant", staff=printable(staff, 100),
+                        rating=rated[-1] if rated else 0,
                         notice=bool(meta.get("notice")),
                         text=printable(shown, MAX_SHOWN), length=len(raw) if len(shown) > MAX_SHOWN else 0,
                         buttons=[printable(mask(str(b)), 1000) for b in buttons[:100] if b])

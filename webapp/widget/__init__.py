@@ -5,6 +5,7 @@ Routes (no prefix, so the snippet is short):
   GET  /widget.js, /widget.css         the widget; the script finds the app's URL from its own src
   GET  /static/vendor/socket.io.min.js socket.io-client, served from node_modules (``npm ci``)
   POST /widget/history                 {"token": ...} -> {"session_id", "messages"} (CORS: any origin)
+  POST /widget/feedback                {"token", "answer", "rating": "up"|"down"} -> 204 (webapp/widget/feedback.py)
   GET  /health                         "ok"
 """
 
@@ -23,12 +24,14 @@ from sanic.response import HTTPResponse
 
 from webapp.settings import WebSettings
 from storage.ids import WIDGET_TOKEN_RE, widget_session_id
+from webapp.widget.feedback import FeedbackError, FeedbackStore, check as check_feedback
 from webapp.widget.history import HistoryStore, HistoryUnavailable, RateLimit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SOCKET_IO_DIST = Path("socket.io-client") / "dist" / "socket.io.min.js"
 MAX_HISTORY_BODY = 4096
+MAX_FEEDBACK_BODY = 16_384
 
 CORS = {
     "Access-Control-Allow-Origin": "*",  # the token in the body is the credential; no cookies
@@ -54,6 +57,7 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
                             autoescape=select_autoescape(["html"]))
     store = HistoryStore(settings.database_url, settings.widget_history_limit)
     limiter = RateLimit(settings.widget_history_per_minute)
+    feedback = FeedbackStore(settings.database_url)
     node_modules = Path(settings.node_modules)
     if not node_modules.is_absolute():
         node_modules = ROOT / node_modules
@@ -67,6 +71,7 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
     @bp.listener("after_server_stop")
     async def close(_app: Any, _loop: Any) -> None:
         store.close()
+        feedback.close()
 
     @bp.get("/health")
     async def health(_: Request) -> HTTPResponse:
@@ -103,6 +108,37 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
     @bp.route("/widget/history", methods=["OPTIONS"])
     async def history_preflight(_: Request) -> HTTPResponse:
         return response.empty(headers=CORS)
+
+    @bp.route("/widget/feedback", methods=["OPTIONS"])
+    async def feedback_preflight(_: Request) -> HTTPResponse:
+        return response.empty(headers=CORS)
+
+    @bp.post("/widget/feedback")
+    async def rate(request: Request) -> HTTPResponse:
+        def error(status: int, message: str) -> HTTPResponse:
+            return response.json({"error": message}, status=status, headers={**CORS, **NO_STORE})
+
+        if not limiter.allow(request.remote_addr or request.ip or "unknown"):
+            return error(429, "too many requests; try again in a minute")
+        body = request.body or b""
+        if len(body) > MAX_FEEDBACK_BODY:
+            return error(413, "request too large")
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return error(400, 'the body must be JSON: {"token": ..., "answer": ..., "rating": "up"}')
+        token = payload.get("token") if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not WIDGET_TOKEN_RE.fullmatch(token):
+            return error(400, "token must be 32-128 characters of A-Z, a-z, 0-9, _ and -")
+        try:
+            rating, answer = check_feedback(payload)
+            await asyncio.get_running_loop().run_in_executor(None, feedback.add, widget_session_id(token),
+                                                             rating, answer)
+        except FeedbackError as exc:
+            return error(400, str(exc))
+        except Exception:  # noqa: BLE001 - the database is away: the patient is told it was not kept
+            return error(503, "feedback could not be saved just now")
+        return response.empty(status=204, headers=CORS)
 
     @bp.post("/widget/history")
     async def history(request: Request) -> HTTPResponse:

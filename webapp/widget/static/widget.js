@@ -285,9 +285,40 @@
       item.appendChild(p);
     }
     if (!item.querySelector(".clw-bubble, .clw-choices")) return;
+    if (message.text && !staff) item.appendChild(this.rating(message.text));
     this.log.appendChild(item);
     this.shown += 1;
     this.scrollDown();
+  };
+
+  // Thumbs up / down on an answer, stored for the clinic's staff (POST /widget/feedback).
+  Widget.prototype.rating = function (answer) {
+    var self = this;
+    var group = el("div", "clw-rate");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Was this answer helpful?");
+    var thanks = el("span", "clw-rate-thanks");
+    thanks.setAttribute("aria-live", "polite");
+    // Words, not emoji: not every device (or screen reader) has an emoji font.
+    var buttons = [["up", "Helpful"], ["down", "Not helpful"]].map(function (spec) {
+      var button = el("button", "clw-rate-btn", spec[1]);
+      button.type = "button";
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", function () {
+        fetch(base + "widget/feedback", {
+          method: "POST", headers: { "Content-Type": "application/json" }, credentials: "omit",
+          body: JSON.stringify({ token: self.token, answer: answer, rating: spec[0] })
+        }).then(function (response) {
+          if (!response.ok) throw new Error("feedback " + response.status);
+          buttons.forEach(function (other) { other.setAttribute("aria-pressed", String(other === button)); });
+          thanks.textContent = spec[0] === "up" ? "Thanks for telling us." : "Thanks: the clinic's team will look at this answer.";
+        }).catch(function () { thanks.textContent = "Your feedback could not be sent."; });
+      });
+      group.appendChild(button);
+      return button;
+    });
+    group.appendChild(thanks);
+    return group;
   };
 
   Widget.prototype.showHistory = function (messages) {

@@ -1,0 +1,64 @@
+"""Patients' thumbs up / down from the widget: stored only for the browser's own conversation,
+shown on the answer in the transcript, filtered and counted by the console."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from storage.ids import widget_session_id
+from tests.webapp.conftest import day_ts, save_conversations, scalar, session_start, turn
+
+TOKEN = "t" * 40
+
+
+@pytest.fixture
+def rated(seeded):
+    t0 = day_ts(0, 10)
+    save_conversations(seeded, {widget_session_id(TOKEN): session_start(t0) + turn(
+        "how is it treated", "ask_treatment", 0.9, t0 + 1, "action_answer_question",
+        "Treatment depends on the type.\n\nSurgery is one option.")})
+    return seeded
+
+
+def post(client, body):
+    _, resp = client.raw.post("/widget/feedback", content=json.dumps(body).encode(),
+                              headers={"content-type": "application/json"})
+    return resp
+
+
+def test_a_rating_is_stored_shown_on_the_answer_filtered_and_counted(client, rated):
+    assert post(client, {"token": TOKEN, "answer": "Surgery is one option.", "rating": "up"}).status == 204
+    assert post(client, {"token": TOKEN, "answer": "Surgery is  one option.", "rating": "down"}).status == 204
+    assert scalar(rated, "SELECT count(*) FROM staff_feedback") == 2
+    client.login("rita")
+    cid = scalar(rated, f"SELECT id FROM staff_conversations WHERE sender_id = '{widget_session_id(TOKEN)}'")
+    page = client.get(f"/staff/conversations/{cid}").text
+    assert "rated not helpful by the patient" in page  # the latest rating of that answer
+    negative = client.get("/staff/", params={"feedback": "negative"}).text
+    assert f"/staff/conversations/{cid}\"" in negative and "conv-booking" not in negative
+    assert "1</strong> answers rated not helpful" in client.get("/staff/dashboard").text
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"token": "short", "answer": "x", "rating": "up"}, 400),
+    ({"token": TOKEN, "answer": "x", "rating": "meh"}, 400),
+    ({"token": TOKEN, "answer": "  ", "rating": "down"}, 400),
+    ({"token": TOKEN, "answer": ["x"], "rating": "down"}, 400),
+    (["not", "an", "object"], 400),
+])
+def test_bad_feedback_gets_a_clear_error_and_stores_nothing(client, rated, body, status):
+    resp = post(client, body)
+    assert resp.status == status and "error" in resp.json
+    assert scalar(rated, "SELECT count(*) FROM staff_feedback") == 0
+
+
+def test_a_huge_or_broken_body_is_refused(client, rated):
+    _, resp = client.raw.post("/widget/feedback", content=b"{" * 20_000, headers={"content-type": "application/json"})
+    assert resp.status == 413
+    _, resp = client.raw.post("/widget/feedback", content=b"\xff\xfe{", headers={"content-type": "application/json"})
+    assert resp.status == 400
+    long = post(client, {"token": TOKEN, "answer": "\ud800" + "a" * 5000, "rating": "up"})
+    assert long.status == 204
+    assert scalar(rated, "SELECT length(answer) FROM staff_feedback") <= 2000

@@ -259,3 +259,59 @@ def test_a_postgresql_restart_under_load_loses_no_acknowledged_message(own_postg
     result = integrity.check(sent, integrity.stored(stack.postgres.url, f"pgrestart-{run}"))
     assert result["lost_events"] == 0, result
     assert restarted_at < back_at
+
+
+def relay_on(stack, replica, verb, sender, text=""):
+    base = service(stack, replica).health.rstrip("/")
+    body = json.dumps({"conversation_id": sender, "staff": "desk", "text": text}).encode()
+    request = urllib.request.Request(f"{base}/webhooks/staff/{verb}", body, {
+        "Content-Type": "application/json", "Authorization": f"Bearer {stack.env['STAFF_RELAY_TOKEN']}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_a_staff_reply_sent_by_one_replica_reaches_a_patient_on_the_other(scaled):
+    import asyncio
+
+    import socketio
+
+    from storage.ids import widget_session_id
+    from tests.channels.stack import close_socket, new_token
+
+    # REST: the reply waits in Redis for the patient's next request, whichever replica takes it.
+    sender = f"scaled-live-{uuid.uuid4().hex[:8]}"
+    assert send(scaled, sender, "can I talk to a real person")[0] == 200
+    relay_on(scaled, "rasa-2", "take", sender)
+    assert relay_on(scaled, "rasa-1", "reply", sender, "Hello from the desk")["delivered"] == "next_request"
+    status, replies = send(scaled, sender, "hello?")
+    assert status == 200 and [r["text"] for r in replies if r.get("author") == "staff"] == ["Hello from the desk"]
+
+    # Widget: the socket is held by rasa-1; the relay call lands on rasa-2 and goes through Redis.
+    token = new_token("scaled-live")
+    conversation = widget_session_id(token)
+
+    async def widget():
+        client = socketio.AsyncClient(reconnection=False)
+        inbox: asyncio.Queue = asyncio.Queue()
+        confirmed = asyncio.Event()
+        client.on("session_confirm", lambda data: confirmed.set())
+        client.on("bot_uttered", lambda data: inbox.put_nowait(data))
+        await client.connect(service(scaled, "rasa-1").health.rstrip("/"), socketio_path="/socket.io",
+                             transports=["polling"])
+        try:
+            await client.emit("session_request", {"token": token})
+            await asyncio.wait_for(confirmed.wait(), 30)
+            await client.emit("user_uttered", {"message": "I would like to talk to a human"})
+            while "call-back" not in (await asyncio.wait_for(inbox.get(), 60)).get("text", ""):
+                pass
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, relay_on, scaled, "rasa-2", "take", conversation)
+            await loop.run_in_executor(None, relay_on, scaled, "rasa-2", "reply", conversation, "Hi from rasa-2")
+            seen = [await asyncio.wait_for(inbox.get(), 15) for _ in range(2)]
+            return seen
+        finally:
+            await close_socket(client)
+
+    joined, reply = asyncio.run(widget())
+    assert "joined" in joined["text"]
+    assert reply == {"text": "Hi from rasa-2", "author": "staff", "staff": "desk"}

@@ -113,27 +113,35 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
     async def feedback_preflight(_: Request) -> HTTPResponse:
         return response.empty(headers=CORS)
 
-    @bp.post("/widget/feedback")
-    async def rate(request: Request) -> HTTPResponse:
-        def error(status: int, message: str) -> HTTPResponse:
-            return response.json({"error": message}, status=status, headers={**CORS, **NO_STORE})
+    def error(status: int, message: str) -> HTTPResponse:
+        return response.json({"error": message}, status=status, headers={**CORS, **NO_STORE})
 
+    def read_token_body(request: Request, limit: int, shape: str):
+        """(payload, conversation id) of a widget request proven by the browser's token,
+        or the error answer: rate-limited per client address, size-capped, JSON only."""
         if not limiter.allow(request.remote_addr or request.ip or "unknown"):
-            return error(429, "too many requests; try again in a minute")
+            return None, error(429, "too many requests; try again in a minute")
         body = request.body or b""
-        if len(body) > MAX_FEEDBACK_BODY:
-            return error(413, "request too large")
+        if len(body) > limit:
+            return None, error(413, "request too large")
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            return error(400, 'the body must be JSON: {"token": ..., "answer": ..., "rating": "up"}')
+            return None, error(400, f"the body must be JSON: {shape}")
         token = payload.get("token") if isinstance(payload, dict) else None
         if not isinstance(token, str) or not WIDGET_TOKEN_RE.fullmatch(token):
-            return error(400, "token must be 32-128 characters of A-Z, a-z, 0-9, _ and -")
+            return None, error(400, "token must be 32-128 characters of A-Z, a-z, 0-9, _ and -")
+        return payload, widget_session_id(token)
+
+    @bp.post("/widget/feedback")
+    async def rate(request: Request) -> HTTPResponse:
+        payload, found = read_token_body(request, MAX_FEEDBACK_BODY,
+                                         '{"token": ..., "answer": ..., "rating": "up"}')
+        if payload is None:
+            return found
         try:
             rating, answer = check_feedback(payload)
-            await asyncio.get_running_loop().run_in_executor(None, feedback.add, widget_session_id(token),
-                                                             rating, answer)
+            await asyncio.get_running_loop().run_in_executor(None, feedback.add, found, rating, answer)
         except FeedbackError as exc:
             return error(400, str(exc))
         except Exception:  # noqa: BLE001 - the database is away: the patient is told it was not kept
@@ -142,23 +150,10 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
 
     @bp.post("/widget/history")
     async def history(request: Request) -> HTTPResponse:
-        def error(status: int, message: str) -> HTTPResponse:
-            return response.json({"error": message}, status=status, headers={**CORS, **NO_STORE})
-
-        client = request.remote_addr or request.ip or "unknown"
-        if not limiter.allow(client):
-            return error(429, "too many requests; try again in a minute")
-        body = request.body or b""
-        if len(body) > MAX_HISTORY_BODY:
-            return error(413, "request too large")
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return error(400, "the body must be JSON: {\"token\": \"...\"}")
-        token = payload.get("token") if isinstance(payload, dict) else None
-        if not isinstance(token, str) or not WIDGET_TOKEN_RE.fullmatch(token):
-            return error(400, "token must be 32-128 characters of A-Z, a-z, 0-9, _ and -")
-        session_id = widget_session_id(token)
+        payload, found = read_token_body(request, MAX_HISTORY_BODY, '{"token": "..."}')
+        if payload is None:
+            return found
+        session_id = found
         result: Dict[str, Any] = {"session_id": session_id, "messages": [], "history": "ok"}
         try:
             result["messages"] = await asyncio.get_running_loop().run_in_executor(None, store.read, session_id)

@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings, strategies as st
 import socketio
 import sqlalchemy as sa
 
@@ -228,3 +229,19 @@ def test_a_staff_reply_reaches_the_widget_at_once_and_stays_in_its_history(chann
     history = requests.post(f"{channels.web_url}/widget/history", json={"token": token}, timeout=30).json()
     staff = [m for m in history["messages"] if m.get("author") == "staff"]
     assert staff == [{"sender": "bot", "text": "Hi, Dr Lee's desk here.", "author": "staff", "staff": "desk"}]
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(st.characters(codec=None), max_size=50),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=3), max_leaves=6)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(verb=st.sampled_from(["take", "reply", "release", "x"]),
+       body=st.one_of(st.binary(max_size=200), st.dictionaries(
+           st.sampled_from(["conversation_id", "staff", "text", "force"]), JSON_VALUES, max_size=4).map(
+           lambda d: json.dumps(d).encode())))
+def test_the_relay_never_fails_on_hostile_bodies(channels, verb, body):
+    good = relay(channels, verb, "", "", raw=body)
+    assert good.status_code in (200, 400, 404, 409), (verb, body, good.status_code, good.text[:200])
+    assert relay(channels, verb, "", "", token="wrong-token-wrong-token", raw=body).status_code == 401

@@ -18,6 +18,9 @@
    server shares rooms through Redis (python-socketio's AsyncRedisManager), but only for
    those messages (``emit_everywhere``): the assistant's own answers go to a socket of
    the replica that answers, so they never wait for Redis.
+5. The emergency advice is marked as such (``"kind": "emergency"`` and the number to call,
+   ``EMERGENCY_NUMBER``, under ``"call"`` when it is a number), so that the widget shows it
+   as an alert with a tap-to-call link rather than as one more grey bubble.
 """
 
 from __future__ import annotations
@@ -39,6 +42,25 @@ from channels.guard import CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, clean_
 from storage.ids import WIDGET_TOKEN_RE, log_ref, widget_session_id
 
 logger = logging.getLogger(__name__)
+
+EMERGENCY_RESPONSE = "utter_emergency"  # the red-flag advice (domain.yml; rasa_ext/safety.py)
+
+
+class PatientSocketOutput(SocketIOOutput):
+    """Rasa's socket.io output, with the emergency advice sent whole and marked."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        if message.get("utter_action") == EMERGENCY_RESPONSE and message.get("text"):
+            from clinic import settings as clinic
+
+            alert = {"text": message["text"], "kind": "emergency"}
+            number = clinic.emergency_call_number()
+            if number:
+                alert["call"] = number
+            await self._send_message(recipient_id, alert)
+            return
+        await super().send_response(recipient_id, message)
+
 
 class StaffRooms(AsyncRedisManager):
     """Rooms shared by every replica through Redis, for staff messages only."""
@@ -95,6 +117,9 @@ def session_for(data: Any) -> str:
 
 class SocketIOInput(RasaSocketIOInput):
     """Same name, path and events as Rasa's ``socketio`` channel."""
+
+    def get_output_channel(self) -> Optional[PatientSocketOutput]:
+        return PatientSocketOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Rasa's workaround for cross-origin clients: no CORS checks (the widget uses websocket).
@@ -160,7 +185,7 @@ class SocketIOInput(RasaSocketIOInput):
             if not isinstance(metadata, dict):
                 metadata = {}
             guarded = clean_message(data["message"])
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = PatientSocketOutput(sio, self.bot_message_evt)
             message = UserMessage(guarded.text, output, sender_id, input_channel=self.name(), metadata=metadata)
             try:
                 await on_new_message(message)

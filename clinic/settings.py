@@ -32,6 +32,15 @@ def emergency_number(env: Optional[Mapping[str, str]] = None) -> str:
     return _env(env).get("EMERGENCY_NUMBER", "").strip() or DEFAULT_EMERGENCY_NUMBER
 
 
+def emergency_call_number(env: Optional[Mapping[str, str]] = None) -> str:
+    """``EMERGENCY_NUMBER`` as something a phone can dial ("112", "+44999"), or "" when it is
+    words (the default "your local emergency number"): the widget's tap-to-call link."""
+    import re
+
+    digits = re.sub(r"[\s().-]", "", emergency_number(env))
+    return digits if re.fullmatch(r"\+?\d{2,15}", digits) else ""
+
+
 def clinic_phone(env: Optional[Mapping[str, str]] = None) -> str:
     """The clinic's phone number for patients (``CLINIC_PHONE``), or "" when not set."""
     return _env(env).get("CLINIC_PHONE", "").strip()

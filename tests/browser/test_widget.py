@@ -127,11 +127,17 @@ def test_conversation_history_and_escaping_on_the_demo_page(channels, browser, p
         assert page.locator(".clw img").count() == 0
         page.wait_for_function(CONNECTED)
 
-        # Buttons in the restored history still work.
+        # Suggestions the conversation has moved past are disabled and say so; the latest work.
         restored = page.locator(".clw-bot", has_text="Calcifications can occur in the brain")
-        restored.get_by_role("button", name="Treatment options").click()
-        page.locator(".clw-user", has_text="Treatment options").wait_for()
-        page.wait_for_function("() => document.querySelectorAll('.clw-bot').length > 4")
+        assert restored.get_by_role("button", name="Treatment options").is_disabled()
+        assert restored.locator(".clw-choices").get_attribute("aria-label") == "Earlier suggestions, no longer available"
+        latest = page.locator(".clw-choices:not(.clw-stale) .clw-choice").first
+        title = latest.inner_text()
+        bots = page.locator(".clw-bot").count()
+        latest.click()
+        page.locator(".clw-user", has_text=title).wait_for()
+        page.wait_for_function("n => document.querySelectorAll('.clw-bot').length > n", arg=bots)
+        assert page.locator(".clw-choices:not(.clw-stale)").count() <= 1
         assert axe_violations(page) == []
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "widget-desktop.png"), full_page=True)
@@ -409,6 +415,34 @@ def test_bot_markdown_renders_safely(channels, browser, page_errors):
         choice.click()
         assert page.locator(".clw-user .clw-bubble").last.text_content() == "<b>not bold</b>"
         assert page.evaluate("() => window.__sent.map(m => m.message)") == ["hello", "/ask_types"]
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_emergency_advice_stands_out_with_a_number_to_tap(channels, browser, page_errors):
+    context, page = open_page(browser, channels.web_url + "/", page_errors, viewport={"width": 390, "height": 844},
+                              is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        page.wait_for_function(CONNECTED)
+        page.get_by_label("Your message").fill("my dad has crushing chest pain and cant breathe")
+        page.get_by_role("button", name="Send").click()
+        alert = page.locator(".clw-emergency")
+        alert.wait_for()
+        assert alert.get_attribute("role") == "alert"  # announced at once, not politely
+        call = alert.get_by_role("link", name="Call 112 now")
+        assert call.get_attribute("href") == "tel:112"
+        # before anything else of this turn (the disclaimer of a new chat comes after it)
+        first_reply = page.evaluate("() => document.querySelector('.clw-bot').classList.contains('clw-emergency')")
+        assert first_reply is True
+        colours = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('.clw-emergency .clw-bubble'));
+                                           return [s.backgroundColor, s.color]; }""")
+        assert colours == ["rgb(165, 14, 31)", "rgb(255, 255, 255)"]
+        assert axe_violations(page) == []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "widget-emergency.png"), full_page=False)
+        page.reload()  # the history shows it the same way
+        page.locator(".clw-emergency a[href='tel:112']").wait_for()
         assert page_errors == []
     finally:
         context.close()

@@ -272,3 +272,16 @@ def test_history_shows_any_stored_text_repaired(sqlite_url):
     texts = [m["text"] for m in response.json["messages"]]
     assert texts[:2] == ["first", "kidney \ufffd stones\ufffd"]
     assert len(texts[2]) <= 10_001
+
+
+def test_history_marks_the_emergency_advice_and_staff_messages(monkeypatch):
+    emergency = {"event": "bot", "text": "Chest pain can be an emergency.\n\nCall now.",
+                 "metadata": {"utter_action": "utter_emergency"}}
+    staff = {"event": "bot", "text": "Hello, front desk here.", "metadata": {"author": "staff", "staff": "dora"}}
+    rows = [("bot", json.dumps(emergency)), ("bot", json.dumps(staff))]
+    monkeypatch.setenv("EMERGENCY_NUMBER", "112")
+    assert messages_from_events(rows) == [
+        {"sender": "bot", "text": "Chest pain can be an emergency.\n\nCall now.", "kind": "emergency", "call": "112"},
+        {"sender": "bot", "text": "Hello, front desk here.", "author": "staff", "staff": "dora"}]
+    monkeypatch.setenv("EMERGENCY_NUMBER", "your local emergency number")  # words: nothing to dial
+    assert "call" not in messages_from_events(rows)[0]

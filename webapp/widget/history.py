@@ -103,6 +103,9 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
             titles[button["payload"]] = button["title"]
         parts = [part for part in text.strip().split("\n\n") if part.strip()] or ([""] if buttons else [])
         meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+        if meta.get("utter_action") == "utter_emergency" and text.strip():
+            messages.append(emergency_alert(text))  # whole and marked, as channels/socketio.py sends it
+            continue
         staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""
         for index, part in enumerate(parts):
             message: Dict[str, Any] = {"sender": "bot", "text": part}
@@ -112,6 +115,16 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
                 message["buttons"] = buttons
             messages.append(message)
     return messages
+
+
+def emergency_alert(text: str) -> Dict[str, Any]:
+    from clinic import settings as clinic
+
+    alert: Dict[str, Any] = {"sender": "bot", "text": text, "kind": "emergency"}
+    number = clinic.emergency_call_number()
+    if number:
+        alert["call"] = number
+    return alert
 
 
 def _buttons(raw: Any) -> List[Dict[str, str]]:

@@ -237,7 +237,20 @@
 
   Widget.prototype.scrollDown = function () { this.log.scrollTop = this.log.scrollHeight; };
 
+  // Once the patient has said something, earlier suggestions are stale: a "Yes, send it"
+  // clicked after the booking was sent would start something unrelated. They stay visible,
+  // disabled, and say so to screen readers.
+  Widget.prototype.retireChoices = function () {
+    var groups = this.log.querySelectorAll(".clw-choices:not(.clw-stale)");
+    Array.prototype.forEach.call(groups, function (group) {
+      group.classList.add("clw-stale");
+      group.setAttribute("aria-label", "Earlier suggestions, no longer available");
+      Array.prototype.forEach.call(group.querySelectorAll("button"), function (button) { button.disabled = true; });
+    });
+  };
+
   Widget.prototype.addUser = function (text) {
+    this.retireChoices();
     var item = el("div", "clw-msg clw-user");
     item.appendChild(el("span", "clw-sr", "You said: "));
     item.appendChild(el("div", "clw-bubble", text));
@@ -246,8 +259,29 @@
     this.scrollDown();
   };
 
+  // The red-flag advice: an alert that stands out, read out at once, with a tap-to-call link.
+  Widget.prototype.addEmergency = function (message) {
+    var item = el("div", "clw-msg clw-bot clw-emergency");
+    item.setAttribute("role", "alert");
+    var bubble = el("div", "clw-bubble");
+    bubble.appendChild(el("strong", "clw-emergency-title", "Emergency"));
+    var body = el("p", "clw-emergency-text");
+    renderRich(body, message.text);
+    bubble.appendChild(body);
+    if (typeof message.call === "string" && /^\+?\d{2,15}$/.test(message.call)) {
+      var call = el("a", "clw-call", "Call " + message.call + " now");
+      call.href = "tel:" + message.call;
+      bubble.appendChild(call);
+    }
+    item.appendChild(bubble);
+    this.log.appendChild(item);
+    this.shown += 1;
+    this.scrollDown();
+  };
+
   Widget.prototype.addBot = function (message) {
     var self = this;
+    if (message.kind === "emergency" && message.text) { this.addEmergency(message); return; }
     var staff = message.author === "staff" && typeof message.staff === "string";
     var item = el("div", "clw-msg clw-bot" + (staff ? " clw-staff" : ""));
     if (staff) {

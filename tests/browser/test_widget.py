@@ -446,3 +446,24 @@ def test_emergency_advice_stands_out_with_a_number_to_tap(channels, browser, pag
         assert page_errors == []
     finally:
         context.close()
+
+
+def test_a_long_reply_on_a_phone_shows_its_first_line_and_the_page_does_not_grow(channels, browser, page_errors):
+    context, page = open_page(browser, channels.web_url + "/", page_errors, viewport={"width": 390, "height": 844},
+                              is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        page.wait_for_function(CONNECTED)
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        for question in ("what types are there?", "how do I prepare for my appointment?", "who treats it?"):
+            ask(page, question)
+            page.wait_for_timeout(1500)  # the rest of the reply's messages arrive
+            first = page.locator(".clw-user", has_text=question).locator("xpath=following-sibling::div[1]")
+            box, log = first.bounding_box(), page.locator(".clw-log").bounding_box()
+            # the reply's first line is inside the chat's visible area
+            assert log["y"] - 1 <= box["y"] <= log["y"] + log["height"] - 20, (question, box, log)
+        assert page.evaluate("() => document.documentElement.scrollHeight") == height  # no blank space added
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "widget-long-reply-phone.png"), full_page=False)
+        assert page_errors == []
+    finally:
+        context.close()

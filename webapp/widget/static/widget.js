@@ -235,7 +235,19 @@
 
   Widget.prototype.setStatus = function (text) { this.status.textContent = text; };
 
-  Widget.prototype.scrollDown = function () { this.log.scrollTop = this.log.scrollHeight; };
+  // Scroll to the newest message, but never past the first line of the assistant's reply
+  // to the patient's last message: on a phone a long answer with nine buttons would
+  // otherwise show only its buttons.
+  Widget.prototype.scrollDown = function () {
+    var log = this.log;
+    var start = this.replyStart;
+    if (start && start.parentNode === log) {
+      var top = start.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop - 8;
+      log.scrollTop = Math.min(log.scrollHeight, Math.max(0, Math.min(top, log.scrollHeight - log.clientHeight)));
+      return;
+    }
+    log.scrollTop = log.scrollHeight;
+  };
 
   // Once the patient has said something, earlier suggestions are stale: a "Yes, send it"
   // clicked after the booking was sent would start something unrelated. They stay visible,
@@ -251,6 +263,7 @@
 
   Widget.prototype.addUser = function (text) {
     this.retireChoices();
+    this.replyStart = null;
     var item = el("div", "clw-msg clw-user");
     item.appendChild(el("span", "clw-sr", "You said: "));
     item.appendChild(el("div", "clw-bubble", text));
@@ -275,6 +288,7 @@
     }
     item.appendChild(bubble);
     this.log.appendChild(item);
+    if (!this.replyStart) this.replyStart = item;
     this.shown += 1;
     this.scrollDown();
   };
@@ -321,6 +335,7 @@
     if (!item.querySelector(".clw-bubble, .clw-choices")) return;
     if (message.text && !staff) item.appendChild(this.rating(message.text));
     this.log.appendChild(item);
+    if (!this.replyStart) this.replyStart = item;
     this.shown += 1;
     this.scrollDown();
   };

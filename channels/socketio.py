@@ -54,7 +54,7 @@ class PatientSocketOutput(SocketIOOutput):
             from clinic import settings as clinic
 
             alert = {"text": message["text"], "kind": "emergency"}
-            number = clinic.emergency_call_number()
+            number = clinic.emergency_call_number(clinic.emergency_number())
             if number:
                 alert["call"] = number
             await self._send_message(recipient_id, alert)

@@ -32,12 +32,12 @@ def emergency_number(env: Optional[Mapping[str, str]] = None) -> str:
     return _env(env).get("EMERGENCY_NUMBER", "").strip() or DEFAULT_EMERGENCY_NUMBER
 
 
-def emergency_call_number(env: Optional[Mapping[str, str]] = None) -> str:
-    """``EMERGENCY_NUMBER`` as something a phone can dial ("112", "+44999"), or "" when it is
+def emergency_call_number(number: str) -> str:
+    """An emergency number as something a phone can dial ("112", "+44999"), or "" when it is
     words (the default "your local emergency number"): the widget's tap-to-call link."""
     import re
 
-    digits = re.sub(r"[\s().-]", "", emergency_number(env))
+    digits = re.sub(r"[\s().-]", "", number or "")
     return digits if re.fullmatch(r"\+?\d{2,15}", digits) else ""
 
 

@@ -59,6 +59,10 @@ class WebSettings:
     relay_token: str = ""  # STAFF_RELAY_TOKEN; empty: live take-over is off
     live_poll_seconds: float = 1.5  # how often an open conversation page asks for new messages
     # Website widget
+    emergency_number: str = clinic.DEFAULT_EMERGENCY_NUMBER  # EMERGENCY_NUMBER: the widget's greeting and alert
+    # the first-visit greeting's suggested questions (WIDGET_SUGGESTIONS, "|"-separated, at most 4 shown)
+    widget_suggestions: tuple = ("What are calcified lesions?", "What types are there?",
+                                 "How do I prepare for my appointment?", "Who treats them?")
     widget_history_limit: int = 200  # newest messages a reloaded widget gets back
     widget_history_per_minute: int = 60  # history requests per client address and minute
     node_modules: str = "node_modules"  # npm packages (socket.io-client); relative to the repository
@@ -87,6 +91,9 @@ class WebSettings:
             relay_url=clinic.rasa_internal_url(env),
             relay_token=clinic.staff_relay_token(env),
             live_poll_seconds=_number(env, "STAFF_LIVE_POLL_SECONDS", "1.5", kind=float, minimum=0.2),
+            emergency_number=clinic.emergency_number(env),
+            widget_suggestions=tuple(q.strip() for q in env["WIDGET_SUGGESTIONS"].split("|") if q.strip())
+            if env.get("WIDGET_SUGGESTIONS", "").strip() else cls.widget_suggestions,
             widget_history_limit=_number(env, "WIDGET_HISTORY_LIMIT", "200", minimum=1),
             widget_history_per_minute=_number(env, "WIDGET_HISTORY_PER_MINUTE", "60", minimum=1),
             node_modules=env.get("NODE_MODULES_DIR", "node_modules"),

@@ -433,7 +433,8 @@ def test_emergency_advice_stands_out_with_a_number_to_tap(channels, browser, pag
         call = alert.get_by_role("link", name="Call 112 now")
         assert call.get_attribute("href") == "tel:112"
         # before anything else of this turn (the disclaimer of a new chat comes after it)
-        first_reply = page.evaluate("() => document.querySelector('.clw-bot').classList.contains('clw-emergency')")
+        first_reply = page.evaluate(
+            "() => document.querySelector('.clw-user ~ .clw-bot').classList.contains('clw-emergency')")
         assert first_reply is True
         colours = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('.clw-emergency .clw-bubble'));
                                            return [s.backgroundColor, s.color]; }""")
@@ -464,6 +465,28 @@ def test_a_long_reply_on_a_phone_shows_its_first_line_and_the_page_does_not_grow
         assert page.evaluate("() => document.documentElement.scrollHeight") == height  # no blank space added
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "widget-long-reply-phone.png"), full_page=False)
+        assert page_errors == []
+    finally:
+        context.close()
+
+
+def test_a_first_visit_opens_with_a_greeting_and_questions_to_start(channels, browser, page_errors):
+    context, page = open_page(browser, channels.web_url + "/", page_errors, viewport={"width": 1280, "height": 800})
+    try:
+        page.wait_for_function(CONNECTED)
+        welcome = page.locator(".clw-welcome")
+        assert "not a diagnosis" in welcome.inner_text() and "call 112" in welcome.inner_text()
+        suggestions = welcome.get_by_role("group", name="Suggested questions").get_by_role("button")
+        assert suggestions.all_inner_texts() == ["What are calcified lesions?", "What types are there?",
+                                                 "How do I prepare for my appointment?", "Who treats them?"]
+        assert axe_violations(page) == []
+        suggestions.nth(1).click()
+        page.locator(".clw-user", has_text="What types are there?").wait_for()
+        page.locator(".clw-bot", has_text="several types of calcified lesions").wait_for()
+        assert welcome.locator(".clw-choice").nth(0).is_disabled()  # the conversation has moved on
+        page.reload()  # a returning visitor gets the conversation, not the greeting again
+        page.locator(".clw-bot", has_text="several types of calcified lesions").wait_for()
+        assert page.locator(".clw-welcome").count() == 0
         assert page_errors == []
     finally:
         context.close()

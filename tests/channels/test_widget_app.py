@@ -221,7 +221,9 @@ def test_demo_page_widget_script_and_health(sqlite_url):
     assert "script-src 'self'" in csp and "connect-src 'self' https://rasa.clinic.example wss://rasa.clinic.example" in csp
     script = request(app, "get", "/widget.js")
     assert script.headers["content-type"].startswith("application/javascript")
-    assert 'var DEFAULTS = {"socketUrl": "https://rasa.clinic.example", "socketPath": "/socket.io"};' in script.text
+    defaults = json.loads(script.text.split("var DEFAULTS = ", 1)[1].split(";\n", 1)[0])
+    assert defaults["socketUrl"] == "https://rasa.clinic.example" and defaults["socketPath"] == "/socket.io"
+    assert len(defaults["suggestions"]) == 4 and defaults["emergencyNumber"]
     assert "__WIDGET_DEFAULTS__" not in script.text
     assert "innerHTML" not in script.text  # every text goes in as text
     assert request(app, "get", "/widget.css").headers["content-type"].startswith("text/css")
@@ -274,14 +276,23 @@ def test_history_shows_any_stored_text_repaired(sqlite_url):
     assert len(texts[2]) <= 10_001
 
 
-def test_history_marks_the_emergency_advice_and_staff_messages(monkeypatch):
+def test_history_marks_the_emergency_advice_and_staff_messages():
     emergency = {"event": "bot", "text": "Chest pain can be an emergency.\n\nCall now.",
                  "metadata": {"utter_action": "utter_emergency"}}
     staff = {"event": "bot", "text": "Hello, front desk here.", "metadata": {"author": "staff", "staff": "dora"}}
     rows = [("bot", json.dumps(emergency)), ("bot", json.dumps(staff))]
-    monkeypatch.setenv("EMERGENCY_NUMBER", "112")
-    assert messages_from_events(rows) == [
+    assert messages_from_events(rows, "112") == [
         {"sender": "bot", "text": "Chest pain can be an emergency.\n\nCall now.", "kind": "emergency", "call": "112"},
         {"sender": "bot", "text": "Hello, front desk here.", "author": "staff", "staff": "dora"}]
-    monkeypatch.setenv("EMERGENCY_NUMBER", "your local emergency number")  # words: nothing to dial
-    assert "call" not in messages_from_events(rows)[0]
+    assert "call" not in messages_from_events(rows, "")[0]  # EMERGENCY_NUMBER in words: nothing to dial
+
+
+def test_a_clinic_sets_the_greetings_questions(sqlite_url):
+    from webapp.settings import WebSettings
+
+    settings = WebSettings.from_env({"DATABASE_URL": sqlite_url, "WIDGET_SUGGESTIONS": "Is it cancer? | | Do I need surgery?",
+                                     "EMERGENCY_NUMBER": "999"})
+    assert settings.widget_suggestions == ("Is it cancer?", "Do I need surgery?")
+    script = request(widget_app(replace(settings, rasa_url="https://rasa.clinic.example")), "get", "/widget.js").text
+    defaults = json.loads(script.split("var DEFAULTS = ", 1)[1].split(";\n", 1)[0])
+    assert defaults["suggestions"] == ["Is it cancer?", "Do I need surgery?"] and defaults["emergencyNumber"] == "999"

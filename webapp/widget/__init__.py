@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from webapp.settings import WebSettings
 from storage.ids import WIDGET_TOKEN_RE, widget_session_id
+from clinic.settings import emergency_call_number
 from webapp.widget.feedback import FeedbackError, FeedbackStore, check as check_feedback
 from webapp.widget.history import HistoryStore, HistoryUnavailable, RateLimit
 
@@ -55,13 +56,16 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
     bp = Blueprint("widget")
     templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                             autoescape=select_autoescape(["html"]))
-    store = HistoryStore(settings.database_url, settings.widget_history_limit)
+    store = HistoryStore(settings.database_url, settings.widget_history_limit,
+                         emergency_call_number(settings.emergency_number))
     limiter = RateLimit(settings.widget_history_per_minute)
     feedback = FeedbackStore(settings.database_url)
     node_modules = Path(settings.node_modules)
     if not node_modules.is_absolute():
         node_modules = ROOT / node_modules
-    config = json.dumps({"socketUrl": settings.rasa_url, "socketPath": "/socket.io"}).replace("<", "\\u003c")
+    config = json.dumps({"socketUrl": settings.rasa_url, "socketPath": "/socket.io",
+                         "suggestions": list(settings.widget_suggestions),
+                         "emergencyNumber": settings.emergency_number}).replace("<", "\\u003c")
     csp = "; ".join([
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
         f"connect-src 'self' {_origins(settings.rasa_url)}".strip(),

@@ -33,8 +33,8 @@ class HistoryUnavailable(Exception):
 
 
 class HistoryStore:
-    def __init__(self, database_url: str, limit: int) -> None:
-        self.database_url, self.limit = database_url, limit
+    def __init__(self, database_url: str, limit: int, emergency_call: str = "") -> None:
+        self.database_url, self.limit, self.emergency_call = database_url, limit, emergency_call
         self._engine: Optional[Engine] = None
         self._has_events = False
         self._lock = threading.Lock()
@@ -72,14 +72,14 @@ class HistoryStore:
         except sa.exc.SQLAlchemyError as exc:
             logger.warning("Widget history could not be read: %s", type(exc).__name__)
             raise HistoryUnavailable() from exc
-        return messages_from_events(reversed(rows))
+        return messages_from_events(reversed(rows), self.emergency_call)
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
 
 
-def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]]:
+def messages_from_events(rows: Iterable[Tuple[str, str]], emergency_call: str = "") -> List[Dict[str, Any]]:
     """Tracker events as the widget shows them (bot texts split like Rasa's socket.io channel)."""
     messages: List[Dict[str, Any]] = []
     titles: Dict[str, str] = {}  # button payload -> title, to show a click as its title
@@ -104,7 +104,7 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
         parts = [part for part in text.strip().split("\n\n") if part.strip()] or ([""] if buttons else [])
         meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
         if meta.get("utter_action") == "utter_emergency" and text.strip():
-            messages.append(emergency_alert(text))  # whole and marked, as channels/socketio.py sends it
+            messages.append(emergency_alert(text, emergency_call))  # whole and marked, as channels/socketio.py sends it
             continue
         staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""
         for index, part in enumerate(parts):
@@ -117,13 +117,11 @@ def messages_from_events(rows: Iterable[Tuple[str, str]]) -> List[Dict[str, Any]
     return messages
 
 
-def emergency_alert(text: str) -> Dict[str, Any]:
-    from clinic import settings as clinic
-
+def emergency_alert(text: str, emergency_call: str) -> Dict[str, Any]:
+    """The red-flag advice as the widget shows it; ``emergency_call`` is the number to dial, if any."""
     alert: Dict[str, Any] = {"sender": "bot", "text": text, "kind": "emergency"}
-    number = clinic.emergency_call_number()
-    if number:
-        alert["call"] = number
+    if emergency_call:
+        alert["call"] = emergency_call
     return alert
 
 

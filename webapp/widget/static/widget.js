@@ -20,7 +20,10 @@
     socketUrl: data.socketUrl || DEFAULTS.socketUrl,
     socketPath: data.socketPath || DEFAULTS.socketPath,
     target: data.target || "",
-    title: data.title || "Clinic assistant"
+    title: data.title || "Clinic assistant",
+    // The first-visit greeting's suggested questions ("|"-separated in data-suggestions).
+    suggestions: data.suggestions ? data.suggestions.split("|") : (DEFAULTS.suggestions || []),
+    emergencyNumber: data.emergencyNumber || DEFAULTS.emergencyNumber || "your local emergency number"
   };
   var STORAGE_KEY = "clinicAssistant.token";
   var TYPING_TIMEOUT_MS = 30000;
@@ -152,7 +155,8 @@
     heading.id = titleId;
     header.appendChild(heading);
     header.appendChild(el("p", "clw-subtitle",
-      "General information from the clinic's guide, not a diagnosis. In an emergency, call your local emergency number."));
+      "General information from the clinic's guide, not a diagnosis. In an emergency, call " +
+      config.emergencyNumber + "."));
     if (floating) {
       var close = el("button", "clw-close");
       close.type = "button";
@@ -389,6 +393,30 @@
     if (on) this.typingTimer = setTimeout(function () { self.typing.hidden = true; }, TYPING_TIMEOUT_MS);
   };
 
+  // A first visit: a greeting that says what this is (and is not), and a few questions to start.
+  Widget.prototype.welcome = function () {
+    var self = this;
+    var item = el("div", "clw-msg clw-bot clw-welcome");
+    item.appendChild(el("span", "clw-sr", "Assistant said: "));
+    item.appendChild(el("div", "clw-bubble", "Hello! I answer questions from the clinic's patient guide on calcified " +
+      "lesions. I give general information, not a diagnosis. In an emergency, call " + config.emergencyNumber +
+      " now. What would you like to know?"));
+    var questions = config.suggestions.filter(function (q) { return typeof q === "string" && q.trim(); }).slice(0, 4);
+    if (questions.length) {
+      var group = el("div", "clw-choices");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Suggested questions");
+      questions.forEach(function (question) {
+        var choice = el("button", "clw-choice", question.trim());
+        choice.type = "button";
+        choice.addEventListener("click", function () { self.send(question.trim(), question.trim()); self.input.focus(); });
+        group.appendChild(choice);
+      });
+      item.appendChild(group);
+    }
+    this.log.appendChild(item);
+  };
+
   Widget.prototype.send = function (payload, shownText) {
     this.addUser(shownText);
     this.setTyping(true);
@@ -418,6 +446,7 @@
     this.fetchHistory().then(function (result) {
       self.sessionId = result.session_id;
       self.showHistory(result.messages || []);
+      if (!(result.messages || []).length) self.welcome();
       if (result.history === "unavailable") self.setStatus("Earlier messages could not be loaded.");
       self.connect();
     }).catch(function () {

@@ -146,12 +146,20 @@ def test_a_conversation_goes_on_when_a_replica_is_killed_and_the_launcher_brings
         status, replies = send(scaled, sender, text)
         assert status == 200 and replies, (text, status, replies)
         acknowledged.append(text)
-    # the launcher's supervision restarts the killed replica
+    # the launcher's supervision restarts the killed replica (a new process that answers;
+    # checking only ready_since passed before any restart, since the kill does not clear it)
+    killed = victim.proc
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and service(scaled, "rasa-1").ready_since is None:
+    while time.monotonic() < deadline:
         scaled.supervise()
+        back = service(scaled, "rasa-1")
+        if back.proc is not None and back.proc is not killed and back.ready_since is not None:
+            break
         time.sleep(0.2)
-    assert service(scaled, "rasa-1").ready_since is not None
+    back = service(scaled, "rasa-1")
+    assert back.proc is not killed and back.ready_since is not None, "the launcher did not restart rasa-1"
+    with urllib.request.urlopen(back.health, timeout=10) as response:
+        assert response.status == 200
     kept = integrity.stored(scaled.database_url, sender)
     assert kept == {sender: acknowledged}
 
@@ -278,6 +286,18 @@ def test_a_staff_reply_sent_by_one_replica_reaches_a_patient_on_the_other(scaled
     from storage.ids import widget_session_id
     from tests.channels.stack import close_socket, new_token
 
+    # Earlier tests of this module kill a replica and stop Redis: both replicas answer again first.
+    deadline = time.monotonic() + 180
+    for replica in ("rasa-1", "rasa-2"):
+        while True:
+            try:
+                with urllib.request.urlopen(service(scaled, replica).health, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"{replica} did not come back"
+            time.sleep(0.5)
     # REST: the reply waits in Redis for the patient's next request, whichever replica takes it.
     sender = f"scaled-live-{uuid.uuid4().hex[:8]}"
     assert send(scaled, sender, "can I talk to a real person")[0] == 200

@@ -39,11 +39,11 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from channels.guard import CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, clean_message
+from rasa_ext.safety import EMERGENCY_RESPONSE  # the red-flag advice's response name
 from storage.ids import WIDGET_TOKEN_RE, log_ref, widget_session_id
 
 logger = logging.getLogger(__name__)
 
-EMERGENCY_RESPONSE = "utter_emergency"  # the red-flag advice (domain.yml; rasa_ext/safety.py)
 
 
 class PatientSocketOutput(SocketIOOutput):

@@ -116,3 +116,36 @@ def test_times_are_shown_in_the_clinics_time_zone(settings, seeded):
     with Client(make_app(settings)) as client:  # the next console (default UTC) is not affected
         client.login("rita")
         assert "2026-11-30 10:00 UTC" in client.get(f"/staff/requests/{rid}").text
+
+
+def test_the_tracker_decides_who_holds_a_conversation(settings, seeded):
+    """The console's record follows Rasa's tracker: a new session (after an hour of the
+    patient's silence) or a hand-back from elsewhere ends the hold on the console too."""
+    from rasa.shared.core.events import SessionStarted, SlotSet
+
+    from tests.webapp.conftest import day_ts, save_conversations, session_start, turn
+
+    t0 = day_ts(0, 20)
+    held = session_start(t0) + turn("a person please", "request_human", 0.9, t0 + 1, "action_request_handoff",
+                                    "I've asked the team.") + [SlotSet("live_agent", "rita", timestamp=t0 + 5)]
+    save_conversations(seeded, {"conv-held": held})
+    with Client(make_app(with_settings(settings, relay_token="relay-token-not-called-here"))) as client:
+        holds_follow_the_tracker(client, seeded, held, t0)
+
+
+def holds_follow_the_tracker(client, seeded, held, t0):
+    from rasa.shared.core.events import SessionStarted
+
+    from tests.webapp.conftest import save_conversations
+
+    client.login("rita")
+    cid = scalar(seeded, "SELECT id FROM staff_conversations WHERE sender_id = 'conv-held'")
+    assert "You hold this conversation" in client.get(f"/staff/conversations/{cid}").text
+    assert scalar(seeded, "SELECT held_by FROM staff_holds WHERE conversation_id = 'conv-held'") == "rita"
+    assert "rita (you)" in client.get("/staff/inbox").text
+    # an hour later the patient writes again: Rasa starts a new session, which clears the slot
+    save_conversations(seeded, {"conv-held": held + [SessionStarted(timestamp=t0 + 3700)]})
+    assert client.get(f"/staff/conversations/{cid}/live", params={"after": 0}).json["holder"] is None
+    assert scalar(seeded, "SELECT count(*) FROM staff_holds") == 0
+    assert "The assistant answers this conversation" in client.get(f"/staff/conversations/{cid}").text
+    assert "No conversation is held by a person" in client.get("/staff/inbox").text

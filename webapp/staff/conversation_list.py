@@ -166,9 +166,9 @@ def list_conversations(conn, f: ListFilters, low_confidence: float, page_size: i
         if has_table(conn, "requests"):
             with_request = {r[0] for r in conn.execute(
                 sa.select(t.requests.c.conversation_id).where(t.requests.c.conversation_id.in_(senders)))}
-    previews = _previews(conn, senders, f.q)
+    shown = previews(conn, senders, f.q)
     items = [{
-        **previews.get(r.sender_id, {"first": "", "snippet": ""}),
+        **shown.get(r.sender_id, {"first": "", "snippet": ""}),
         "id": r.id, "sender_id": r.sender_id, "channel": r.channel,
         "started": fmt_ts(r.started_at), "last": fmt_ts(r.last_at),
         "n_user": r.n_user, "n_bot": r.n_bot,
@@ -180,7 +180,7 @@ def list_conversations(conn, f: ListFilters, low_confidence: float, page_size: i
     return {"items": items, "total": total, "page": page, "pages": pages}
 
 
-def _previews(conn, senders: List[str], q: str) -> Dict[str, Dict[str, str]]:
+def previews(conn, senders: List[str], q: str) -> Dict[str, Dict[str, str]]:
     """Each conversation's first patient message and, when searching, the message that
     matched, with personal data masked as on the transcript."""
     if not senders:

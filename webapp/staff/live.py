@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 import aiohttp
@@ -25,6 +26,7 @@ from webapp.staff import tables as t
 from webapp.staff.audit import audit
 from webapp.staff.common import conversation_target, fmt_ts
 from webapp.staff.summary import parse_event
+from webapp.staff.conversation_list import previews
 from webapp.staff.transcript import conversation_masker
 
 logger = logging.getLogger(__name__)
@@ -85,10 +87,49 @@ async def call_relay(settings: WebSettings, verb: str, conversation_id: str, sta
 
 # --- the console's own record ----------------------------------------------------------
 
-def holder(conn, sender: str) -> Optional[Any]:
+SLOT = "live_agent"  # set by Rasa's staff relay while a person holds the conversation
+
+
+@dataclass(frozen=True)
+class Hold:
+    held_by: str
+    taken_at: Any
+
+
+def tracker_holder(conn, sender: str) -> Optional[str]:
+    """Who holds the conversation according to Rasa's tracker, the truth the assistant acts on:
+    the latest ``live_agent`` slot value, unless a new session (or a restart) cleared it since."""
+    e = t.events.c
+    last = conn.execute(sa.select(e.id, e.data).where(e.sender_id == sender, e.type_name == "slot",
+                                                      e.action_name == SLOT)
+                        .order_by(e.id.desc()).limit(1)).first()
+    if last is None:
+        return None
+    cleared = conn.execute(sa.select(e.id).where(e.sender_id == sender, e.id > last.id,
+                                                 e.type_name.in_(("session_started", "restart"))).limit(1)).first()
+    value = parse_event(last.data).get("value")
+    return value if cleared is None and isinstance(value, str) and value else None
+
+
+def holder(conn, sender: str) -> Optional[Hold]:
+    """Who holds the conversation. ``staff_holds`` is only the console's index of held
+    conversations (for the inbox) and of since when; the tracker decides, and the index is
+    corrected when they differ (a session that ended after an hour of silence, a hand-back
+    by another console)."""
     if not has_table(conn, "staff_holds"):
         return None
-    return conn.execute(sa.select(t.holds).where(t.holds.c.conversation_id == sender)).first()
+    held_by = tracker_holder(conn, sender)
+    row = conn.execute(sa.select(t.holds).where(t.holds.c.conversation_id == sender)).first()
+    if held_by is None:
+        if row is not None:
+            conn.execute(t.holds.delete().where(t.holds.c.conversation_id == sender))
+        return None
+    if row is not None and row.held_by == held_by:
+        return Hold(row.held_by, row.taken_at)
+    taken_at = utcnow()
+    conn.execute(t.holds.delete().where(t.holds.c.conversation_id == sender))
+    conn.execute(t.holds.insert().values(conversation_id=sender, held_by=held_by, taken_at=taken_at))
+    return Hold(held_by, taken_at)
 
 
 def record_take(conn, sender: str, user: str, ip: Optional[str], taken_from: Optional[str] = None) -> None:
@@ -124,16 +165,6 @@ def waiting_count(conn) -> int:
         r.kind == "handoff", r.status == "new", r.conversation_id.not_in(held))).scalar_one()
 
 
-def _first_message(conn, sender: str) -> str:
-    m = t.messages.c
-    row = conn.execute(sa.select(m.event_id).where(m.sender_id == sender).order_by(m.event_id).limit(1)).first()
-    if row is None:
-        return ""
-    data = conn.execute(sa.select(t.events.c.data).where(t.events.c.id == row.event_id)).scalar()
-    text = parse_event(data).get("text")
-    return text if isinstance(text, str) else ""
-
-
 def inbox(conn, user: str) -> Dict[str, List[Dict[str, Any]]]:
     """Waiting hand-off requests (longest waiting first) and the conversations people hold."""
     waiting: List[Dict[str, Any]] = []
@@ -147,13 +178,13 @@ def inbox(conn, user: str) -> Dict[str, List[Dict[str, Any]]]:
             .select_from(t.requests.outerjoin(t.conversations, t.conversations.c.sender_id == r.conversation_id))
             .where(r.kind == "handoff", r.status == "new", r.conversation_id.not_in(held))
             .order_by(r.created_at, r.id)).all()
+        first = previews(conn, [row.conversation_id for row in rows], "")
         for row in rows:
-            mask = conversation_masker(conn, row.conversation_id, False)
             waiting.append({
                 "request_id": row.id, "reference": row.reference, "channel": row.channel,
                 "conv_id": row.conv_id, "created_at": row.created_at,
                 "waiting_minutes": max(0, int((now - row.created_at).total_seconds() // 60)),
-                "first": printable(mask(_first_message(conn, row.conversation_id)), 160),
+                "first": first.get(row.conversation_id, {}).get("first", ""),
                 "last": fmt_ts(row.last_at),
             })
     held_rows = conn.execute(
@@ -161,9 +192,12 @@ def inbox(conn, user: str) -> Dict[str, List[Dict[str, Any]]]:
                   t.conversations.c.last_at)
         .select_from(t.holds.outerjoin(t.conversations, t.conversations.c.sender_id == t.holds.c.conversation_id))
         .order_by(t.holds.c.taken_at)).all()
-    holding = [{"conv_id": row.conv_id, "held_by": row.held_by, "mine": row.held_by == user,
-                "channel": row.channel or "", "taken_at": row.taken_at, "last": fmt_ts(row.last_at)}
-               for row in held_rows]
+    holding = []
+    for row in held_rows:
+        hold = holder(conn, row.conversation_id)  # the tracker may have ended it meanwhile
+        if hold is not None:
+            holding.append({"conv_id": row.conv_id, "held_by": hold.held_by, "mine": hold.held_by == user,
+                            "channel": row.channel or "", "taken_at": hold.taken_at, "last": fmt_ts(row.last_at)})
     return {"waiting": waiting, "holding": holding}
 
 
@@ -173,6 +207,12 @@ def author_of(event: Dict[str, Any]) -> Dict[str, str]:
     if meta.get("author") == "staff" and isinstance(meta.get("staff"), str):
         return {"who": "staff", "name": printable(meta["staff"], 100)}
     return {"who": "assistant", "name": ""}
+
+
+def feed(conn, sender: str, after_id: int) -> Dict[str, Any]:
+    """What the open conversation page polls for: new messages and who holds it, in one go."""
+    hold = holder(conn, sender)
+    return {"messages": messages_after(conn, sender, after_id), "holder": hold.held_by if hold else None}
 
 
 def messages_after(conn, sender: str, after_id: int, limit: int = 200) -> List[Dict[str, Any]]:

@@ -18,8 +18,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
 
 
 async def inbox_count(request: Request) -> HTTPResponse:
-    console = web.console(request)
-    await run_sync(console.refresh)
+    console = web.console(request)  # requests and holds only: no summary refresh on this poll
     waiting = await run_sync(console.tx, live.waiting_count)
     return response.json({"waiting": waiting})
 
@@ -35,11 +34,11 @@ async def conversation_take(request: Request, conv_id: int) -> HTTPResponse:
         return web.error(request, 404, "Not found", "There is no such conversation.", back="/staff/inbox")
     console, user = web.console(request), request.ctx.user
     force = web.field(request, "force", 5) == "1" and user.is_admin  # an admin may take it from a colleague
+    previous = await run_sync(console.tx, live.holder, sender)
     try:
         answer = await live.call_relay(console.settings, "take", sender, user.username, force=force)
     except live.RelayError as exc:
         return await _live_error(request, conv_id, exc)
-    previous = await run_sync(console.tx, live.holder, sender)
     taken_from = previous.held_by if previous is not None and previous.held_by != user.username else None
     await run_sync(console.tx, live.record_take, sender, user.username, web.client_ip(request), taken_from)
     return web.redirect(f"/staff/conversations/{conv_id}", "taken") if answer.get("ok") else \
@@ -92,9 +91,7 @@ async def conversation_live(request: Request, conv_id: int) -> HTTPResponse:
     sender = await _sender(request, conv_id)
     if sender is None:
         return response.json({"error": "no such conversation"}, status=404)
-    messages = await run_sync(console.tx, live.messages_after, sender, after)
-    hold = await run_sync(console.tx, live.holder, sender)
-    return response.json({"messages": messages, "holder": hold.held_by if hold is not None else None})
+    return response.json(await run_sync(console.tx, live.feed, sender, after))
 
 
 async def _live_error(request: Request, conv_id: int, exc: live.RelayError) -> HTTPResponse:

@@ -23,6 +23,7 @@ from webapp.staff.console import Console
 COOKIE = "staff_session"
 COOKIE_PATH = "/staff"
 PUBLIC_ROUTES = frozenset({"login_form", "login_submit", "static"})
+JSON_ROUTES = frozenset({"inbox_count", "conversation_live"})  # polled by live.js: no navigation to fill
 MAX_BODY = 256 * 1024
 
 NOTICES = {
@@ -165,7 +166,7 @@ async def guard(request: Request) -> Optional[HTTPResponse]:
         return resp
     request.ctx.user = session.user
     request.ctx.csrf = session.csrf_token
-    if request.method == "GET":  # the count of people waiting for a person, in the navigation
+    if request.method == "GET" and name not in JSON_ROUTES:  # the waiting count in the navigation
         request.ctx.inbox_waiting = await run_sync(staff.tx, live.waiting_count)
     if request.method not in ("GET", "HEAD"):
         sent = field(request, "csrf_token", 200)

@@ -103,6 +103,7 @@ def messages_from_events(rows: Iterable[Tuple[str, str]], emergency_call: str = 
             titles[button["payload"]] = button["title"]
         parts = [part for part in text.strip().split("\n\n") if part.strip()] or ([""] if buttons else [])
         meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+        # rasa_ext.safety.EMERGENCY_RESPONSE (not imported: the web app does not load Rasa)
         if meta.get("utter_action") == "utter_emergency" and text.strip():
             messages.append(emergency_alert(text, emergency_call))  # whole and marked, as channels/socketio.py sends it
             continue

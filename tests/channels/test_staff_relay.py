@@ -157,7 +157,7 @@ def test_redis_outbox_is_shared_by_replicas(conv):
     assert first.take(conv) == []
 
 
-def test_redis_outbox_unreachable_takes_nothing_and_loses_nothing(conv):
+def test_redis_outbox_unreachable_answers_nothing_instead_of_failing_the_turn(conv):
     down = outbox.RedisOutbox("127.0.0.1", free_port_block(1), REDIS_DB)
     assert down.take(conv) == []
 

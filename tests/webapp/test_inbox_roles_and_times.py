@@ -149,3 +149,18 @@ def holds_follow_the_tracker(client, seeded, held, t0):
     assert scalar(seeded, "SELECT count(*) FROM staff_holds") == 0
     assert "The assistant answers this conversation" in client.get(f"/staff/conversations/{cid}").text
     assert "No conversation is held by a person" in client.get("/staff/inbox").text
+
+
+def test_rasa_down_gives_staff_a_clear_answer_and_records_nothing(settings, seeded):
+    from tools.scaled import free_port_block
+
+    down = with_settings(settings, relay_token="relay-token-for-a-stopped-rasa",
+                         relay_url=f"http://127.0.0.1:{free_port_block(1)}")
+    with Client(make_app(down)) as client:
+        client.login("rita")
+        cid = scalar(seeded, "SELECT id FROM staff_conversations WHERE sender_id = 'conv-booking'")
+        for path, form in (("take", {}), ("reply", {"text": "hello"}), ("handback", {})):
+            resp = client.post(f"/staff/conversations/{cid}/{path}", form)
+            assert resp.status == 502 and "could not be reached" in resp.text, (path, resp.status)
+    assert scalar(seeded, "SELECT count(*) FROM staff_holds") == 0
+    assert scalar(seeded, "SELECT count(*) FROM staff_audit_log WHERE action LIKE 'live_%'") == 0

@@ -6,6 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
+from clinic.responses import EMERGENCY_RESPONSE
 from actions.base import PatientAction, latest_entities
 
 
@@ -28,7 +29,7 @@ class ActionGiveEmergencyAdvice(PatientAction, Action):
         ]
         symptom = " and ".join(labels) if labels else "What you describe"
         dispatcher.utter_message(
-            response="utter_emergency",
+            response=EMERGENCY_RESPONSE,
             symptom=symptom[0].upper() + symptom[1:],
             emergency_number=loaded.settings.emergency_number,
         )

@@ -39,7 +39,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from channels.guard import CUT_NOTICE, UNAVAILABLE_NOTICE, InputRejected, clean_message
-from rasa_ext.safety import EMERGENCY_RESPONSE  # the red-flag advice's response name
+from clinic.responses import EMERGENCY_RESPONSE
 from storage.ids import WIDGET_TOKEN_RE, log_ref, widget_session_id
 
 logger = logging.getLogger(__name__)

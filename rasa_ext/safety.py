@@ -24,11 +24,11 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.exceptions import RasaException
 
 from clinic import settings as clinic
+from clinic.responses import EMERGENCY_RESPONSE
 
 logger = logging.getLogger(__name__)
 
 EMERGENCY_ACTION = "action_give_emergency_advice"
-EMERGENCY_RESPONSE = "utter_emergency"
 APOLOGY = "utter_service_unavailable"
 APOLOGY_WITH_PHONE = "utter_service_unavailable_call"
 

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from clinic.responses import EMERGENCY_RESPONSE
 from storage.text import printable
 
 logger = logging.getLogger(__name__)
@@ -103,8 +104,7 @@ def messages_from_events(rows: Iterable[Tuple[str, str]], emergency_call: str = 
             titles[button["payload"]] = button["title"]
         parts = [part for part in text.strip().split("\n\n") if part.strip()] or ([""] if buttons else [])
         meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
-        # rasa_ext.safety.EMERGENCY_RESPONSE (not imported: the web app does not load Rasa)
-        if meta.get("utter_action") == "utter_emergency" and text.strip():
+        if meta.get("utter_action") == EMERGENCY_RESPONSE and text.strip():
             messages.append(emergency_alert(text, emergency_call))  # whole and marked, as channels/socketio.py sends it
             continue
         staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""

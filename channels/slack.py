@@ -11,6 +11,7 @@ Differences from ``rasa.core.channels.slack``:
 - more than five buttons become a numbered list, and a typed number picks that button;
 - the bot's own and other bots' messages, edits and joins are ignored; a mention in a
   public channel gets a privacy note asking for a direct message;
+- a patient's 👍 / 👎 reaction on an answer is kept for the staff console (channels/reactions.py);
 - the Web API base URL is configurable, so tests talk to a fake API on loopback.
 """
 
@@ -33,7 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import markup
+from channels import markup, reactions
 from channels.common import ApiError, JsonApi, seen_ids
 from channels.guard import CUT_NOTICE, InputRejected, check_sender, clean_message
 from storage.ids import log_ref
@@ -142,14 +143,18 @@ class SlackOutput(OutputChannel):
         # Posting to a user id lands in the app's direct messages with that user.
         return recipient_id.rsplit(":", 1)[-1]
 
-    async def _post(self, recipient_id: Text, text: str, blocks: Optional[List[Dict[str, Any]]] = None) -> None:
-        await self.api.call("chat.postMessage", channel=self._target(recipient_id), text=text,
-                            blocks=blocks, thread_ts=self.thread_ts, unfurl_links=False, unfurl_media=False)
+    async def _post(self, recipient_id: Text, text: str, blocks: Optional[List[Dict[str, Any]]] = None,
+                    answer: Optional[str] = None) -> None:
+        sent = await self.api.call("chat.postMessage", channel=self._target(recipient_id), text=text,
+                                   blocks=blocks, thread_ts=self.thread_ts, unfurl_links=False, unfurl_media=False)
+        if answer is not None:  # a 👍 / 👎 reaction on this message rates the whole answer
+            reactions.remember("slack", sent.get("channel"), sent.get("ts"), recipient_id, answer)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         self.choices.clear(recipient_id)
+        answer = None if kwargs.get("author") == "staff" else text  # a staff message is not an answer
         for piece in markup.chunks(text, SECTION_LIMIT):
-            await self._post(recipient_id, markup.slack_mrkdwn(piece))
+            await self._post(recipient_id, markup.slack_mrkdwn(piece), answer=answer)
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
@@ -166,7 +171,7 @@ class SlackOutput(OutputChannel):
         self.choices.clear(recipient_id)
         pieces = markup.chunks(text, SECTION_LIMIT) or [" "]
         for piece in pieces[:-1]:
-            await self._post(recipient_id, markup.slack_mrkdwn(piece))
+            await self._post(recipient_id, markup.slack_mrkdwn(piece), answer=text)
         mrkdwn = markup.slack_mrkdwn(pieces[-1])
         blocks = [
             {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}},
@@ -176,7 +181,7 @@ class SlackOutput(OutputChannel):
                 for i, (title, payload) in enumerate(options)
             ]},
         ]
-        await self._post(recipient_id, mrkdwn, blocks)
+        await self._post(recipient_id, mrkdwn, blocks, answer=text)
 
     async def send_quick_replies(self, recipient_id: Text, text: Text,
                                  quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
@@ -217,6 +222,7 @@ class SlackInput(InputChannel):
         self.clock = clock
         self.seen = seen_ids("slack")
         self.choices = NumberedChoices()
+        self.ratings = reactions.Ratings("slack")
         self.bot_user_id: Optional[str] = None
         self._tasks: Set[asyncio.Task] = set()
 
@@ -250,6 +256,7 @@ class SlackInput(InputChannel):
         async def stop(_app: Any, _loop: Any) -> None:
             await self.wait_idle()
             await self.api.close()
+            self.ratings.close()
 
         @slack_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -295,6 +302,8 @@ class SlackInput(InputChannel):
             logger.info("Slack delivered an event again; not answered twice")
             return response.text("duplicate")
 
+        if event.get("type") == "reaction_added":
+            return self._on_reaction(payload, event)
         user, channel, text = event.get("user"), event.get("channel"), event.get("text")
         from_a_bot = bool(event.get("bot_id")) or event.get("subtype") is not None or (
             self.bot_user_id is not None and user == self.bot_user_id)
@@ -311,6 +320,17 @@ class SlackInput(InputChannel):
             return response.text("ignored")
         sender = f"{SENDER_PREFIX}{payload.get('team_id') or event.get('team') or '-'}:{user}"
         self._spawn(self._process(self.choices.resolve(sender, text), sender, channel, on_new_message))
+        return response.text("ok")
+
+    def _on_reaction(self, payload: Dict[str, Any], event: Dict[str, Any]) -> HTTPResponse:
+        """A patient's 👍 / 👎 on an answer in their direct messages: kept for the staff console."""
+        item = event.get("item") if isinstance(event.get("item"), dict) else {}
+        user, rating = event.get("user"), reactions.slack_rating(event.get("reaction"))
+        if (item.get("type") != "message" or not isinstance(user, str) or rating is None
+                or not isinstance(item.get("channel"), str) or not isinstance(item.get("ts"), str)):
+            return response.text("ignored")
+        patient = f"{SENDER_PREFIX}{payload.get('team_id') or event.get('team') or '-'}:{user}"
+        self._spawn(self.ratings.rate(item["channel"], item["ts"], rating, [patient]))
         return response.text("ok")
 
     # ---- interactivity (button clicks) --------------------------------------------------

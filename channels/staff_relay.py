@@ -155,7 +155,8 @@ async def deliver(app: Any, conversation_id: str, channel_name: Optional[str],
                            log_ref(conversation_id), channel_name)
             return "failed"
         for event in messages:
-            await output.send_text_message(conversation_id, chat_text(event))
+            # author: not an answer of the assistant's, so a reaction on it is no rating
+            await output.send_text_message(conversation_id, chat_text(event), author="staff")
         return "now"
     except Exception as exc:  # noqa: BLE001 - the message is kept; the console shows it undelivered
         logger.error("Staff message for conversation %s not delivered on %s: %s", log_ref(conversation_id),

@@ -7,6 +7,7 @@ Differences from ``rasa.core.channels.telegram``:
 - updates without a text message (stickers, photos, voice, edited messages, group
   chats, member updates) get a short explanation or are ignored, never a crash;
 - button clicks (callback queries) are answered, so the client stops its spinner;
+- a patient's 👍 / 👎 reaction on an answer is kept for the staff console (channels/reactions.py);
 - payloads longer than Telegram's 64-byte ``callback_data`` are sent as a short id;
 - updates Telegram delivers twice (it retries when we are slow) are handled once;
 - the Bot API base URL is configurable, so tests talk to a fake API on loopback.
@@ -29,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import markup
+from channels import markup, reactions
 from channels.common import ApiError, JsonApi, seen_ids
 from channels.guard import CUT_NOTICE, clean_message
 from channels.settings import TELEGRAM_API_URL, require
@@ -42,7 +43,8 @@ SENDER_PREFIX = "telegram:"
 MAX_BODY = 256 * 1024  # real updates are a few kilobytes
 MAX_TEXT = 4096  # Telegram's limit for one message
 CALLBACK_DATA_LIMIT = 64  # bytes
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# message_reaction: a patient's 👍 / 👎 on an answer (channels/reactions.py)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "message_reaction"]
 
 NOT_TEXT_REPLY = ("I can only read text messages. Please type your question, "
                   "for example “What types of calcified lesions are there?”")
@@ -113,11 +115,12 @@ class TelegramOutput(OutputChannel):
     def __init__(self, api: TelegramApi, callbacks: CallbackPayloads) -> None:
         self.api, self.callbacks = api, callbacks
 
-    async def _send(self, recipient_id: Text, text: str, reply_markup: Optional[Dict[str, Any]] = None) -> None:
+    async def _send(self, recipient_id: Text, text: str, reply_markup: Optional[Dict[str, Any]] = None,
+                    rateable: bool = True) -> None:
         pieces = markup.chunks(text, MAX_TEXT - 96) or [" "]
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            await self.api.call(
+            sent = await self.api.call(
                 "sendMessage",
                 chat_id=chat_id_of(recipient_id),
                 text=markup.telegram_html(piece),
@@ -125,9 +128,11 @@ class TelegramOutput(OutputChannel):
                 disable_web_page_preview=True,
                 reply_markup=reply_markup if last else None,
             )
+            if rateable and isinstance(sent, dict):  # a reaction on any piece rates the whole answer
+                reactions.remember("telegram", chat_id_of(recipient_id), sent.get("message_id"), recipient_id, text)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, text)
+        await self._send(recipient_id, text, rateable=kwargs.get("author") != "staff")  # staff: not an answer
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text,
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
@@ -175,6 +180,7 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.api = TelegramApi(access_token, api_url)
         self.callbacks = CallbackPayloads()
+        self.ratings = reactions.Ratings("telegram")
         self.seen_updates = seen_ids("telegram")
         self._tasks: set = set()
 
@@ -222,6 +228,7 @@ class TelegramInput(InputChannel):
             for task in list(self._tasks):
                 task.cancel()
             await self.api.close()
+            self.ratings.close()
 
         @telegram_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -257,6 +264,8 @@ class TelegramInput(InputChannel):
             await self._handle_button(update["callback_query"], on_new_message)
         elif isinstance(update.get("message"), dict):
             await self._handle_message(update["message"], on_new_message)
+        elif isinstance(update.get("message_reaction"), dict):
+            await self._handle_reaction(update["message_reaction"])
         elif isinstance(update.get("edited_message"), dict):
             chat = _chat(update["edited_message"])
             if chat and chat.get("type") == "private":
@@ -279,6 +288,15 @@ class TelegramInput(InputChannel):
             await self._reply(chat["id"], NOT_TEXT_REPLY)
             return
         await self._dispatch(chat["id"], _command_to_text(text.strip()), on_new_message)
+
+    async def _handle_reaction(self, reaction: Dict[str, Any]) -> None:
+        """A 👍 / 👎 on an answer in a private chat: kept for the staff console, silently."""
+        chat = _chat(reaction)
+        if chat is None or chat.get("type") != "private":
+            return
+        await self.ratings.rate(chat["id"], reaction.get("message_id"),
+                                reactions.telegram_rating(reaction.get("new_reaction")),
+                                [f"{SENDER_PREFIX}{chat['id']}"])
 
     async def _handle_button(self, query: Dict[str, Any],
                              on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.engine import create_engine, migrate
 from storage.ids import conversation_hash
-from storage.tables import KINDS, deletion_records, event_purges, events, request_notes, requests
+from storage.tables import KINDS, answer_feedback, deletion_records, event_purges, events, request_notes, requests
 from storage.time import utcnow
 
 logger = logging.getLogger(__name__)
@@ -277,7 +277,7 @@ class RequestStore:
     # ---------------------------------------------------------------- forget me
     def forget_conversation(self, conversation_id: str, requested_via: str, now: datetime,
                             cutoff: float, first_pass_at: datetime) -> int:
-        """Delete the conversation's requests now; queue the purge of its events.
+        """Delete the conversation's requests and answer ratings now; queue the purge of its events.
 
         Returns the number of requests deleted. The events are deleted by
         ``purge_pass`` (see storage/forgetting.py for why not here).
@@ -289,6 +289,7 @@ class RequestStore:
             if ids:
                 conn.execute(request_notes.delete().where(request_notes.c.request_id.in_(ids)))
                 conn.execute(requests.delete().where(requests.c.id.in_(ids)))
+            conn.execute(answer_feedback.delete().where(answer_feedback.c.conversation_id == conversation_id))
             conn.execute(event_purges.insert().values(
                 conversation_id=conversation_id, requested_via=requested_via[:40],
                 deleted_requests=len(ids), deleted_events=0, cutoff=cutoff, passes=0,

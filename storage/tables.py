@@ -11,6 +11,9 @@ table ``alembic_version_requests``), in the database of ``DATABASE_URL``:
   counts, no content.
 - ``event_purges``: "forget me" deletions still in progress (storage/forgetting.py);
   a row lives a few seconds, then becomes a ``deletion_records`` row.
+- ``answer_feedback``: patients' thumbs up (+1) / down (-1) on an answer, from the
+  widget (web app) and Telegram and Slack reactions (Rasa's channels); the console shows,
+  filters and counts them (storage/feedback.py).
 
 ``events`` is Rasa's tracker table, owned by Rasa's SQLTrackerStore: the console reads
 it, and only "forget me" deletes from it.
@@ -55,6 +58,7 @@ requests = sa.Table(
     sa.Column("notified_at", UTCDateTime, nullable=True),
     sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_notify_error", sa.Text, nullable=True),
+    sa.Index("ix_requests_status_created_at", "status", "created_at"),  # the queue: new ones, oldest first
 )
 
 request_notes = sa.Table(
@@ -88,6 +92,16 @@ event_purges = sa.Table(
     sa.Column("passes", sa.Integer, nullable=False, server_default="0"),
     sa.Column("due_at", UTCDateTime, nullable=False, index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+answer_feedback = sa.Table(
+    "answer_feedback", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("rating", sa.SmallInteger, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),  # the answer's text as the patient saw it
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
 )
 
 rasa = sa.MetaData()

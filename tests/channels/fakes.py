@@ -28,6 +28,7 @@ class _Server:
 
     def __init__(self) -> None:
         self.calls: List[Tuple[str, Dict[str, Any]]] = []
+        self.results: List[Tuple[str, Any]] = []  # what each successful call answered
         self._lock = threading.Lock()
         outer = self
 
@@ -73,6 +74,14 @@ class _Server:
         with self._lock:
             self.calls.append((method, params))
 
+    def record_result(self, method: str, result: Any) -> None:
+        with self._lock:
+            self.results.append((method, result))
+
+    def results_of(self, method: str) -> List[Any]:
+        with self._lock:
+            return [result for name, result in self.results if name == method]
+
     def calls_of(self, method: str) -> List[Dict[str, Any]]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
@@ -80,6 +89,7 @@ class _Server:
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.results.clear()
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 30.0,
                  where: Callable[[Dict[str, Any]], bool] = lambda p: True) -> List[Dict[str, Any]]:
@@ -198,7 +208,9 @@ class FakeTelegram(_Server):
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
         try:
-            return 200, {"ok": True, "result": handler(params)}, {}
+            result = handler(params)
+            self.record_result(method, result)
+            return 200, {"ok": True, "result": result}, {}
         except BadRequest as exc:
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}, {}
 
@@ -277,6 +289,17 @@ class FakeTelegram(_Server):
             "from": {"id": chat_id, "is_bot": False, "first_name": "Pat", "language_code": "en"},
             "chat": {"id": chat_id, "type": "private", "first_name": "Pat"}, "text": text}}
 
+    def reaction_update(self, chat_id: int, message_id: int, emoji: List[str], old: Optional[List[str]] = None,
+                        chat_type: str = "private") -> Dict[str, Any]:
+        """A ``message_reaction`` update: the patient's reactions on ``message_id`` changed to ``emoji``."""
+        def kinds(names: List[str]) -> List[Dict[str, str]]:
+            return [{"type": "emoji", "emoji": name} for name in names]
+
+        return {"update_id": self.next_update_id(), "message_reaction": {
+            "chat": {"id": chat_id, "type": chat_type, "first_name": "Pat"}, "message_id": message_id,
+            "user": {"id": chat_id, "is_bot": False, "first_name": "Pat"}, "date": int(time.time()),
+            "old_reaction": kinds(old or []), "new_reaction": kinds(emoji)}}
+
     def click_update(self, chat_id: int, sent_message: Dict[str, Any], callback_data: str) -> Dict[str, Any]:
         """The callback query a click on a button of ``sent_message`` (a sendMessage result) produces."""
         return {"update_id": self.next_update_id(), "callback_query": {
@@ -340,7 +363,10 @@ class FakeSlack(_Server):
             return 200, {"ok": True, "url": "https://clinic.slack.com/", "team": "Clinic", "user": "assistant",
                          "team_id": self.TEAM, "user_id": self.BOT_USER, "bot_id": "B0BOT"}, {}
         if method == "chat.postMessage":
-            return 200, self._post_message(params), {}
+            answer = self._post_message(params)
+            if answer.get("ok"):
+                self.record_result(method, answer)
+            return 200, answer, {}
         return 200, {"ok": False, "error": "unknown_method"}, {}
 
     def _post_message(self, params: Dict[str, Any]) -> Dict[str, Any]:
@@ -353,6 +379,8 @@ class FakeSlack(_Server):
         if blocks is not None and not self._valid_blocks(blocks):
             return {"ok": False, "error": "invalid_blocks"}
         ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if channel.startswith("U"):  # posting to a user id lands in the app's DM with them
+            channel = "D" + channel[1:]
         return {"ok": True, "channel": channel, "ts": ts,
                 "message": {"type": "message", "text": params.get("text", ""), "user": self.BOT_USER,
                             "bot_id": "B0BOT", "ts": ts, "blocks": blocks or []}}
@@ -407,6 +435,18 @@ def slack_dm_event(user: str, text: str, channel: str = "D0PATIENT", event_id: O
         "event": {"type": "message", "channel_type": "im", "channel": channel, "user": user, "text": text,
                   "ts": ts, "event_ts": ts, "team": team,
                   "blocks": [{"type": "rich_text", "elements": []}]},
+    }
+
+
+def slack_reaction(user: str, reaction: str, channel: str, ts: str, team: str = FakeSlack.TEAM,
+                   item_type: str = "message") -> Dict[str, Any]:
+    """An Events API ``event_callback`` for ``reaction_added`` on the message ``ts`` in ``channel``."""
+    now = f"{time.time():.6f}"
+    return {
+        "token": "legacy-verification-token", "team_id": team, "api_app_id": "A0APP", "type": "event_callback",
+        "event_id": f"Ev{next(_event_ids):08d}", "event_time": int(time.time()),
+        "event": {"type": "reaction_added", "user": user, "reaction": reaction, "item_user": FakeSlack.BOT_USER,
+                  "item": {"type": item_type, "channel": channel, "ts": ts}, "event_ts": now},
     }
 
 

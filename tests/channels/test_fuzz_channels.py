@@ -97,3 +97,61 @@ def test_fuzz_socketio_events(events):
     assert any(isinstance(m, dict) and "confirmed" in m for m in inbox)
     assert_storable(bot)
     assert all(WIDGET_SESSION_RE.fullmatch(m.sender_id) for m in bot.messages)
+
+
+REACTIONS = st.lists(st.one_of(VALUES, st.fixed_dictionaries({"type": st.sampled_from(["emoji", "custom_emoji"]),
+                                                              "emoji": st.sampled_from(["👍", "👎", "❤", ""]) | VALUES})),
+                     max_size=3) | VALUES
+
+
+@FUZZ
+@given(st.one_of(st.integers(-2**63, 2**63), VALUES), st.one_of(st.integers(-5, 5), VALUES), REACTIONS,
+       st.sampled_from(["private", "group", None]))
+def test_fuzz_telegram_reactions_never_raise(fake_telegram, tmp_path_factory, chat_id, message_id, reaction,
+                                             chat_type):
+    """Called directly: the webhook would turn an exception into a logged 200 and hide it."""
+    from channels import sent_answers
+
+    channel = TelegramInput(fake_telegram.token, "https://bot.example.org/webhooks/telegram/webhook", "s3cret",
+                            fake_telegram.url)
+    channel.ratings._store = _NoWrites()
+    if isinstance(chat_id, int) and isinstance(message_id, int):
+        sent_answers.current().remember(sent_answers.key("telegram", chat_id, message_id), f"telegram:{chat_id}", "An answer")
+    update = {"update_id": 1, "message_reaction": {"chat": {"id": chat_id, "type": chat_type},
+                                                   "message_id": message_id, "new_reaction": reaction}}
+
+    async def run():
+        await channel.handle_update(update, RecordingBot())
+        await channel.api.close()
+
+    asyncio.run(run())
+
+
+@FUZZ
+@given(st.one_of(WILD_TEXT, VALUES), st.one_of(WILD_TEXT, VALUES), st.one_of(WILD_TEXT, VALUES),
+       st.one_of(WILD_TEXT, VALUES))
+def test_fuzz_slack_reactions_never_raise(fake_slack, user, reaction, item_channel, ts):
+    channel = SlackInput(fake_slack.token, "signing-secret", fake_slack.url)
+    channel.ratings._store = _NoWrites()
+    payload = {"type": "event_callback", "team_id": "T1", "event_id": f"Ev{id(user)}",
+               "event": {"type": "reaction_added", "user": user, "reaction": reaction,
+                         "item": {"type": "message", "channel": item_channel, "ts": ts}}}
+
+    async def run():
+        answer = channel._on_event(payload, RecordingBot())
+        assert answer.status == 200
+        results = await asyncio.gather(*channel._tasks, return_exceptions=True)
+        assert not [r for r in results if isinstance(r, BaseException)]
+        await channel.api.close()
+
+    asyncio.run(run())
+
+
+class _NoWrites:
+    """The rating's destination: records what a reaction would store (the database path is tested elsewhere)."""
+
+    def add(self, conversation_id, rating, answer, channel):
+        assert rating in (1, -1) and isinstance(answer, str)
+
+    def close(self):
+        pass

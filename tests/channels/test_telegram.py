@@ -188,7 +188,7 @@ def test_start_registers_the_webhook_with_the_secret(fake_telegram):
     assert len(fake_telegram.calls_of("getMe")) == 1
     assert fake_telegram.webhook == {"url": "https://bot.example.org/webhooks/telegram/webhook",
                                      "secret_token": SECRET,
-                                     "allowed_updates": ["message", "edited_message", "callback_query"]}
+                                     "allowed_updates": ["message", "edited_message", "callback_query", "message_reaction"]}
 
 
 def test_a_wrong_token_is_reported_not_retried_forever(fake_telegram):

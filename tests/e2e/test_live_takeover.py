@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import socketio
 import sqlalchemy as sa
 
-from tests.channels.fakes import FakeSlack, slack_dm_event, slack_headers, telegram_visible_text
+from tests.channels.fakes import FakeSlack, slack_dm_event, slack_headers, slack_reaction, telegram_visible_text
 from tests.channels.stack import SLACK_SECRET, close_socket, new_token, rest_turn, shared_stack, wait_until
 from tests.webapp.conftest import Client, create_account, make_app
 from webapp.settings import WebSettings
@@ -142,6 +142,44 @@ def test_take_reply_stay_silent_and_hand_back_over_rest(channels, database, cons
                               {"r": reference}).one()
     engine.dispose()
     assert tuple(status) == ("contacted", "desk")
+
+
+def console_conversation(console, url: str, sender: str) -> str:
+    """The console page of a conversation (the list is loaded first: it refreshes the summaries)."""
+    console.get("/staff/")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            cid = conn.execute(sa.text("SELECT id FROM staff_conversations WHERE sender_id = :s"), {"s": sender}).scalar()
+    finally:
+        engine.dispose()
+    return console.get(f"/staff/conversations/{cid}").text
+
+
+def test_telegram_and_slack_reactions_land_on_the_answer_in_the_console(channels, database, console):
+    fake = channels.telegram
+    assert wait_until(lambda: fake.webhook.get("url"), timeout=30)
+    chat_id = 6_000_000 + int(time.time()) % 100_000
+    assert fake.deliver(fake.text_update(chat_id, "what are calcified lesions?")).status_code == 200
+    answers = [m for m in fake.results_of("sendMessage") if m["chat"]["id"] == chat_id]
+    answer = next(m for m in answers if GUIDE_ANSWER in m["text"])
+    assert fake.deliver(fake.reaction_update(chat_id, answer["message_id"], ["👎"])).status_code == 200
+    console.login("desk")
+    assert wait_until(lambda: "rated not helpful by the patient" in console_conversation(
+        console, database, f"telegram:{chat_id}"), timeout=30, interval=0.5)
+
+    user, dm = f"U{uuid.uuid4().hex[:8].upper()}", f"D{uuid.uuid4().hex[:8].upper()}"
+    body = json.dumps(slack_dm_event(user, "what are calcified lesions?", channel=dm)).encode()
+    assert requests.post(f"{channels.rasa_url}/webhooks/slack/webhook", data=body,
+                         headers=slack_headers(SLACK_SECRET, body), timeout=30).status_code == 200
+    posted = wait_until(lambda: [r for r in channels.slack.results_of("chat.postMessage")
+                                 if r["channel"] == dm and GUIDE_ANSWER in r["message"]["text"]], timeout=120)
+    assert posted, "no Slack answer"
+    reaction = json.dumps(slack_reaction(user, "-1", dm, posted[0]["ts"])).encode()
+    assert requests.post(f"{channels.rasa_url}/webhooks/slack/webhook", data=reaction,
+                         headers=slack_headers(SLACK_SECRET, reaction), timeout=30).status_code == 200
+    assert wait_until(lambda: "rated not helpful by the patient" in console_conversation(
+        console, database, f"slack:{FakeSlack.TEAM}:{user}"), timeout=30, interval=0.5)
 
 
 def test_the_relay_refuses_what_it_should(channels):

@@ -34,7 +34,7 @@ def count(store: RequestStore, table: sa.Table) -> int:
 
 def test_migration_creates_the_tables_with_their_own_version_table(store):
     inspector = sa.inspect(store.engine)
-    assert {"requests", "request_notes", "deletion_records", "event_purges",
+    assert {"requests", "request_notes", "deletion_records", "event_purges", "answer_feedback",
             "alembic_version_requests"} <= set(inspector.get_table_names())
     columns = {c["name"]: c for c in inspector.get_columns("requests")}
     assert list(columns) == [
@@ -48,7 +48,7 @@ def test_migration_creates_the_tables_with_their_own_version_table(store):
         assert columns["created_at"]["type"].timezone is True
     with store.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version_requests")).scalar_one()
-    assert version == "requests_0001"
+    assert version == "requests_0002"
     store.migrate()  # a second start changes nothing
     assert count(store, tables.requests) == 0
 
@@ -145,7 +145,12 @@ def test_due_notifications_back_off_exponentially(store):
     assert store.due_notifications(T0 + timedelta(days=2), 3, 60) == []
 
 
-def test_forgetting_deletes_only_that_conversations_requests_and_notes(store):
+def test_forgetting_deletes_only_that_conversations_requests_notes_and_ratings(store):
+    from storage.feedback import FeedbackStore
+
+    ratings = FeedbackStore("", engine=store.engine)
+    ratings.add("me", -1, "An answer", "telegram")
+    ratings.add("someone-else", 1, "An answer", "socketio")
     mine = store.submit(booking(key="m1", conversation="me"))
     store.submit(NewRequest("handoff", "me", "rest", "m2"))
     other = store.submit(booking(key="o1", conversation="someone-else"))
@@ -157,6 +162,17 @@ def test_forgetting_deletes_only_that_conversations_requests_and_notes(store):
     assert [r.reference for r in store.for_conversation("someone-else")] == [other.reference]
     assert store.for_conversation("me") == []
     assert count(store, tables.request_notes) == 1
+    with store.engine.connect() as conn:
+        assert [r.conversation_id for r in conn.execute(tables.answer_feedback.select())] == ["someone-else"]
     [purge] = store.pending_purges()
     assert (purge.conversation_id, purge.deleted_requests, purge.passes) == ("me", 2, 0)
     assert store.due_purges(T0) == [] and store.due_purges(T0 + timedelta(seconds=1)) == [purge]
+
+
+def test_the_migrations_create_exactly_the_declared_tables(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
+    assert [d for d in diff if d[0] != "remove_table"] == []  # others' tables (events, staff_*) aside

@@ -31,7 +31,7 @@ def post(client, body):
 def test_a_rating_is_stored_shown_on_the_answer_filtered_and_counted(client, rated):
     assert post(client, {"token": TOKEN, "answer": "Surgery is one option.", "rating": "up"}).status == 204
     assert post(client, {"token": TOKEN, "answer": "Surgery is  one option.", "rating": "down"}).status == 204
-    assert scalar(rated, "SELECT count(*) FROM staff_feedback") == 2
+    assert scalar(rated, "SELECT count(*) FROM answer_feedback") == 2
     client.login("rita")
     cid = scalar(rated, f"SELECT id FROM staff_conversations WHERE sender_id = '{widget_session_id(TOKEN)}'")
     page = client.get(f"/staff/conversations/{cid}").text
@@ -51,7 +51,7 @@ def test_a_rating_is_stored_shown_on_the_answer_filtered_and_counted(client, rat
 def test_bad_feedback_gets_a_clear_error_and_stores_nothing(client, rated, body, status):
     resp = post(client, body)
     assert resp.status == status and "error" in resp.json
-    assert scalar(rated, "SELECT count(*) FROM staff_feedback") == 0
+    assert scalar(rated, "SELECT count(*) FROM answer_feedback") == 0
 
 
 def test_a_huge_or_broken_body_is_refused(client, rated):
@@ -61,4 +61,21 @@ def test_a_huge_or_broken_body_is_refused(client, rated):
     assert resp.status == 400
     long = post(client, {"token": TOKEN, "answer": "\ud800" + "a" * 5000, "rating": "up"})
     assert long.status == 204
-    assert scalar(rated, "SELECT length(answer) FROM staff_feedback") <= 2000
+    assert scalar(rated, "SELECT length(answer) FROM answer_feedback") <= 2000
+
+
+def test_a_telegram_reaction_lands_on_the_message_like_the_widgets_thumbs(client, seeded):
+    """channels/reactions.py stores a Telegram 👎 through storage/feedback.py; the console reads it the same way."""
+    from storage.feedback import FeedbackStore
+
+    t0 = day_ts(0, 20)
+    reply = "Most calcifications need no treatment.\n\nYour doctor will tell you."
+    save_conversations(seeded, {"telegram:777": session_start(t0) + turn(
+        "do i need treatment", "ask_treatment", 0.9, t0 + 1, "action_answer_question", reply, channel="telegram")})
+    store = FeedbackStore(seeded)
+    store.add("telegram:777", -1, reply, "telegram")  # the whole answer, as Telegram's reaction rates it
+    store.close()
+    client.login("rita")
+    cid = scalar(seeded, "SELECT id FROM staff_conversations WHERE sender_id = 'telegram:777'")
+    assert "rated not helpful by the patient" in client.get(f"/staff/conversations/{cid}").text
+    assert f"/staff/conversations/{cid}\"" in client.get("/staff/", params={"feedback": "negative"}).text

@@ -124,7 +124,7 @@ def _conditions(conn, f: ListFilters, low_confidence: float) -> list:
     if f.tag:
         conds.append(c.sender_id.in_(sa.select(t.tags.c.conversation_id).where(t.tags.c.tag == f.tag)))
     if f.feedback == "negative":
-        if has_table(conn, "staff_feedback"):
+        if has_table(conn, "answer_feedback"):
             conds.append(c.sender_id.in_(sa.select(t.feedback.c.conversation_id).where(t.feedback.c.rating < 0)))
         else:
             conds.append(sa.false())

@@ -74,7 +74,7 @@ def figures(conn, first: date, last: date) -> Dict:
     f = t.feedback.c
     lo_dt, hi_dt = datetime.fromtimestamp(lo, tz=timezone.utc), datetime.fromtimestamp(hi, tz=timezone.utc)
     rated = dict(conn.execute(sa.select(f.rating, sa.func.count()).where(f.created_at >= lo_dt, f.created_at < hi_dt)
-                              .group_by(f.rating)).all()) if has_table(conn, "staff_feedback") else {}
+                              .group_by(f.rating)).all()) if has_table(conn, "answer_feedback") else {}
     total_msgs, total_falls = sum(msgs.values()), sum(falls.values())
     return {
         "totals": {

@@ -143,23 +143,13 @@ holds = sa.Table(
     sa.Column("taken_at", TZ, nullable=False),
 )
 
-# Patients' thumbs up (+1) / down (-1) on an answer, written by the widget's /widget/feedback.
-feedback = sa.Table(
-    "staff_feedback", staff,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
-    sa.Column("rating", sa.SmallInteger, nullable=False),
-    sa.Column("answer", sa.Text, nullable=False),
-    sa.Column("channel", sa.String(40), nullable=False),
-    sa.Column("created_at", TZ, nullable=False, index=True),
-)
-
 # --- tables owned by others: their owners' definitions --------------------------
-# Rasa's tracker table and the action server's request tables, as storage/tables.py
-# defines them (the console never creates them).
+# Rasa's tracker table, the action server's request tables and patients' answer ratings,
+# as storage/tables.py defines them (the console never creates them).
 from storage.tables import (  # noqa: E402,F401
     KINDS as REQUEST_KINDS,
     STATUSES as REQUEST_STATUSES,
+    answer_feedback as feedback,
     deletion_records,
     events,
     request_notes,

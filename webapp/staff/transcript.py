@@ -85,7 +85,7 @@ def annotate(text: str, entities: list) -> str:
 
 def answer_ratings(conn, sender: str) -> Dict[str, int]:
     """The patient's latest rating (+1 / -1) of each answer of the conversation, by its text."""
-    if not has_table(conn, "staff_feedback"):
+    if not has_table(conn, "answer_feedback"):
         return {}
     f = t.feedback.c
     return {row.answer: row.rating for row in conn.execute(

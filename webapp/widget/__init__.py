@@ -5,7 +5,7 @@ Routes (no prefix, so the snippet is short):
   GET  /widget.js, /widget.css         the widget; the script finds the app's URL from its own src
   GET  /static/vendor/socket.io.min.js socket.io-client, served from node_modules (``npm ci``)
   POST /widget/history                 {"token": ...} -> {"session_id", "messages"} (CORS: any origin)
-  POST /widget/feedback                {"token", "answer", "rating": "up"|"down"} -> 204 (webapp/widget/feedback.py)
+  POST /widget/feedback                {"token", "answer", "rating": "up"|"down"} -> 204 (webapp/widget/feedback.py, storage/feedback.py)
   GET  /health                         "ok"
 """
 
@@ -25,7 +25,8 @@ from sanic.response import HTTPResponse
 from webapp.settings import WebSettings
 from storage.ids import WIDGET_TOKEN_RE, widget_session_id
 from clinic.settings import emergency_call_number
-from webapp.widget.feedback import FeedbackError, FeedbackStore, check as check_feedback
+from storage.feedback import FeedbackStore, FeedbackUnavailable
+from webapp.widget.feedback import FeedbackError, check as check_feedback
 from webapp.widget.history import HistoryStore, HistoryUnavailable, RateLimit
 
 HERE = Path(__file__).resolve().parent
@@ -145,10 +146,10 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
             return found
         try:
             rating, answer = check_feedback(payload)
-            await asyncio.get_running_loop().run_in_executor(None, feedback.add, found, rating, answer)
+            await asyncio.get_running_loop().run_in_executor(None, feedback.add, found, rating, answer, "socketio")
         except FeedbackError as exc:
             return error(400, str(exc))
-        except Exception:  # noqa: BLE001 - the database is away: the patient is told it was not kept
+        except FeedbackUnavailable:  # the database is away: the patient is told it was not kept
             return error(503, "feedback could not be saved just now")
         return response.empty(status=204, headers=CORS)
 

@@ -2,22 +2,15 @@
 
 ``POST /widget/feedback`` with ``{"token": ..., "answer": <the answer's text>, "rating": "up"|"down"}``:
 the browser's token proves the conversation (as for the history), so nobody can rate
-someone else's answers. The row lands in ``staff_feedback``, which the staff console shows
-on the message, filters by and counts on its dashboard.
+someone else's answers. The row lands in ``answer_feedback`` (storage/feedback.py), which
+the staff console shows on the message, filters by and counts on its dashboard.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from storage.text import printable
-from storage.time import utcnow
-
-MAX_ANSWER = 2000  # characters of the answer kept with the rating
-RATINGS = {"up": 1, "down": -1}
+from storage.feedback import RATINGS, answer_key
 
 
 class FeedbackError(ValueError):
@@ -34,30 +27,4 @@ def check(payload: Any) -> tuple:
     answer = payload.get("answer")
     if not isinstance(answer, str) or not answer.strip():
         raise FeedbackError("answer must be the text of the answer rated")
-    return rating, printable(" ".join(answer.split())[:MAX_ANSWER])
-
-
-class FeedbackStore:
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self._engine: Optional[Engine] = None
-        self._lock = threading.Lock()
-
-    def _engine_now(self) -> Engine:
-        from storage.engine import create_engine
-
-        with self._lock:
-            if self._engine is None:
-                self._engine = create_engine(self.database_url)
-            return self._engine
-
-    def add(self, conversation_id: str, rating: int, answer: str, channel: str = "socketio") -> None:
-        from webapp.staff import tables as t
-
-        with self._engine_now().begin() as conn:
-            conn.execute(t.feedback.insert().values(conversation_id=conversation_id, rating=rating, answer=answer,
-                                                    channel=channel, created_at=utcnow()))
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+    return rating, answer_key(answer)

@@ -1,18 +1,20 @@
-"""Patients' thumbs up / down on the assistant's answers (``staff_feedback``).
+"""Patients' thumbs up / down on the assistant's answers (``answer_feedback``).
 
-One row per rating: the conversation, the answer's text as the patient saw it, +1 or -1.
-A patient who changes their mind adds a row; the console reads the latest per answer.
+One row per rating: the conversation, the answer's text as the patient saw it, +1 or -1,
+and the channel (the widget, Telegram or Slack). A patient who changes their mind adds a
+row; the console reads the latest per answer. Here rather than in the console's tree
+because Rasa's channels write it too (Telegram and Slack reactions).
 
-Revision ID: staff_0003
-Revises: staff_0002
+Revision ID: requests_0002
+Revises: requests_0001
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "staff_0003"
-down_revision = "staff_0002"
+revision = "requests_0002"
+down_revision = "requests_0001"
 branch_labels = None
 depends_on = None
 
@@ -21,7 +23,7 @@ TZ = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.create_table(
-        "staff_feedback",
+        "answer_feedback",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
         sa.Column("rating", sa.SmallInteger, nullable=False),
@@ -32,4 +34,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("staff_feedback")
+    op.drop_table("answer_feedback")

@@ -1,0 +1,94 @@
+"""Which answer a Telegram or Slack message was, so a patient's 👍 / 👎 reaction can be kept.
+
+Neither platform says what the reacted-to message said: Telegram's ``message_reaction``
+update and Slack's ``reaction_added`` event carry only the message's id (Telegram's
+``message_id``, Slack's ``ts``). The output channels remember, for each answer they send,
+its conversation and text under ``<channel>:<chat>:<message id>``; the input channels look
+a reaction's message up here and store the rating (storage/feedback.py).
+
+In this process's memory (the newest MAX_REMEMBERED answers) with one Rasa process; in Redis
+with several replicas (``REDIS_HOST``), since the reaction may reach another replica than the
+one that sent the answer. An answer older than TTL_SECONDS, or sent before a single process
+restarted, can no longer be rated: the reaction is ignored and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from typing import Mapping, Optional, Tuple
+
+logger = logging.getLogger(__name__)
+
+TTL_SECONDS = 30 * 24 * 3600
+MAX_REMEMBERED = 20_000
+
+
+def key(channel: str, chat: object, message_id: object) -> str:
+    return f"{channel}:{chat}:{message_id}"
+
+
+class MemorySentAnswers:
+    def __init__(self, size: int = MAX_REMEMBERED) -> None:
+        self.size = size
+        self._sent: "OrderedDict[str, Tuple[str, str]]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, message_key: str, conversation_id: str, answer: str) -> None:
+        with self._lock:
+            self._sent[message_key] = (conversation_id, answer)
+            self._sent.move_to_end(message_key)
+            while len(self._sent) > self.size:
+                self._sent.popitem(last=False)
+
+    def recall(self, message_key: str) -> Optional[Tuple[str, str]]:
+        with self._lock:
+            return self._sent.get(message_key)
+
+
+class RedisSentAnswers:
+    def __init__(self, host: str, port: int, db: int) -> None:
+        import redis
+
+        self.client = redis.Redis(host=host, port=port, db=db, socket_timeout=2.0, socket_connect_timeout=2.0)
+
+    def remember(self, message_key: str, conversation_id: str, answer: str) -> None:
+        import redis
+
+        try:
+            self.client.set(f"calcified:sent:{message_key}", json.dumps([conversation_id, answer]), ex=TTL_SECONDS)
+        except redis.RedisError as exc:  # the answer went out; only its rating is lost
+            logger.warning("A sent answer could not be remembered for ratings: %s", type(exc).__name__)
+
+    def recall(self, message_key: str) -> Optional[Tuple[str, str]]:
+        import redis
+
+        try:
+            raw = self.client.get(f"calcified:sent:{message_key}")
+        except redis.RedisError as exc:
+            logger.warning("A rated answer could not be looked up: %s", type(exc).__name__)
+            return None
+        try:
+            conversation_id, answer = json.loads(raw) if raw else (None, None)
+        except (ValueError, TypeError):
+            return None
+        return (conversation_id, answer) if isinstance(conversation_id, str) and isinstance(answer, str) else None
+
+
+_current = None
+_current_lock = threading.Lock()
+
+
+def current(env: Optional[Mapping[str, str]] = None):
+    """This process's memory of sent answers: Redis-backed when ``REDIS_HOST`` is set."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            from clinic import settings as clinic
+
+            host = clinic.redis_host(env)
+            _current = (RedisSentAnswers(host, int(clinic.redis_port(env)), int(clinic.redis_db(env)))
+                        if host else MemorySentAnswers())
+        return _current

@@ -24,6 +24,27 @@ def _flag(env: Mapping[str, str], name: str, default: str = "0") -> bool:
     return env.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _widget_colour(raw: str) -> str:
+    """WIDGET_COLOR: white text on it, and it as text on the answers' grey (#eef1f4), must reach
+    WCAG AA's 4.5:1 (widget.js checks a page's data-color the same way)."""
+    import re
+
+    colour = raw.strip()
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+        raise ValueError(f"WIDGET_COLOR must be a colour like #0b4f8a, got {raw!r}")
+    ratio = (_luminance("#eef1f4") + 0.05) / (_luminance(colour) + 0.05)
+    if ratio < 4.5:
+        raise ValueError(f"WIDGET_COLOR {colour} is too light: text on it would reach {ratio:.2f}:1, "
+                         "WCAG AA needs 4.5:1; pick a darker colour")
+    return colour.lower()
+
+
 def _zone(name: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,7 +79,12 @@ class WebSettings:
     relay_url: str = "http://127.0.0.1:5005"  # RASA_INTERNAL_URL
     relay_token: str = ""  # STAFF_RELAY_TOKEN; empty: live take-over is off
     live_poll_seconds: float = 1.5  # how often an open conversation page asks for new messages
-    # Website widget
+    # Website widget and the patient page
+    clinic_name: str = "The clinic"  # CLINIC_NAME: the patient page's heading
+    clinic_phone: str = ""  # CLINIC_PHONE: shown on the patient page when set
+    widget_title: str = "Clinic assistant"  # WIDGET_TITLE: the chat's header ("Chat with the ..." on its button)
+    widget_greeting: str = ""  # WIDGET_GREETING: the first-visit greeting; the emergency sentence always follows
+    widget_color: str = "#0b4f8a"  # WIDGET_COLOR: header, buttons and the patient's bubbles (checked for contrast)
     emergency_number: str = clinic.DEFAULT_EMERGENCY_NUMBER  # EMERGENCY_NUMBER: the widget's greeting and alert
     # the first-visit greeting's suggested questions (WIDGET_SUGGESTIONS, "|"-separated, at most 4 shown)
     widget_suggestions: tuple = ("What are calcified lesions?", "What types are there?",
@@ -91,6 +117,11 @@ class WebSettings:
             relay_url=clinic.rasa_internal_url(env),
             relay_token=clinic.staff_relay_token(env),
             live_poll_seconds=_number(env, "STAFF_LIVE_POLL_SECONDS", "1.5", kind=float, minimum=0.2),
+            clinic_name=env.get("CLINIC_NAME", "").strip()[:100] or cls.clinic_name,
+            clinic_phone=clinic.clinic_phone(env)[:40],
+            widget_title=env.get("WIDGET_TITLE", "").strip()[:80] or cls.widget_title,
+            widget_greeting=env.get("WIDGET_GREETING", "").strip()[:500],
+            widget_color=_widget_colour(env.get("WIDGET_COLOR", "") or cls.widget_color),
             emergency_number=clinic.emergency_number(env),
             widget_suggestions=tuple(q.strip() for q in env["WIDGET_SUGGESTIONS"].split("|") if q.strip())
             if env.get("WIDGET_SUGGESTIONS", "").strip() else cls.widget_suggestions,

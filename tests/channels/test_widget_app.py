@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +59,9 @@ def history(app, token=TOKEN, raw=None):
     return request(app, "post", "/widget/history", content=body, headers={"Content-Type": "application/json"})
 
 
+BASE_TIME = round(time.time()) - 3600  # turn i happened at BASE_TIME + i (relative to now: any date works)
+
+
 def save_conversation(database_url: str, sender_id: str, turns) -> None:
     """Write a conversation with Rasa's SQLTrackerStore, as the running assistant does."""
     import sqlalchemy as sa
@@ -69,11 +73,14 @@ def save_conversation(database_url: str, sender_id: str, turns) -> None:
     store = SQLTrackerStore(dialect=url.get_backend_name(), host=url.host, port=url.port, db=url.database,
                             username=url.username, password=url.password)
     events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
-    for kind, text, extra in turns:
+    for number, (kind, text, extra) in enumerate(turns):
+        when = BASE_TIME + number
         if kind == "user":
-            events += [UserUttered(text, {"name": "ask_types", "confidence": 0.9}, input_channel="socketio")]
+            events += [UserUttered(text, {"name": "ask_types", "confidence": 0.9}, input_channel="socketio",
+                                   timestamp=when)]
         else:
-            events += [BotUttered(text, data={"buttons": extra} if extra else {}), ActionExecuted("action_listen")]
+            events += [BotUttered(text, data={"buttons": extra} if extra else {}, timestamp=when),
+                       ActionExecuted("action_listen", timestamp=when)]
     asyncio.run(store.save(DialogueStateTracker.from_events(sender_id, events)))
     store.engine.dispose()
 
@@ -125,7 +132,11 @@ def test_history_returns_the_visitors_own_conversation(request, database):
     assert response.status == 200
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["cache-control"] == "no-store"
-    assert response.json == {"session_id": session_id_for(TOKEN), "messages": EXPECTED, "history": "ok"}
+    messages = response.json["messages"]
+    assert response.json == {"session_id": session_id_for(TOKEN), "messages": messages, "history": "ok"}
+    assert [{k: v for k, v in m.items() if k != "time"} for m in messages] == EXPECTED
+    # each message with its turn's time (Unix seconds), which the widget shows
+    assert [m["time"] - BASE_TIME for m in messages] == [0, 1, 1, 2, 3, 4]
 
 
 def test_knowing_a_sender_id_is_not_enough_to_read_a_conversation(sqlite_url):
@@ -209,14 +220,16 @@ def test_cors_preflight(sqlite_url):
     assert response.headers["access-control-allow-headers"] == "Content-Type"
 
 
-def test_demo_page_widget_script_and_health(sqlite_url):
-    app = create_app(settings_for(sqlite_url))
+def test_patient_page_widget_script_and_health(sqlite_url):
+    app = create_app(settings_for(sqlite_url, clinic_name="St Mary's Vascular Clinic", clinic_phone="020 7946 0000",
+                                  emergency_number="999"))
     assert request(app, "get", "/health").text == "ok"
     page = request(app, "get", "/")
     assert page.status == 200
     assert 'src="/widget.js" data-target="#assistant-chat"' in page.text
-    assert '&lt;script src="http://mockserver:1234/widget.js"' in page.text  # the snippet, as text
-    assert 'data-socket-url="https://rasa.clinic.example" defer&gt;&lt;/script&gt;' in page.text
+    assert "St Mary&#39;s Vascular Clinic" in page.text and 'href="tel:02079460000"' in page.text
+    assert '<a href="tel:999">999</a>' in page.text  # the emergency number to tap, before the chat
+    assert "&lt;script" not in page.text and "data-socket-url" not in page.text  # the snippet is in the docs
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "connect-src 'self' https://rasa.clinic.example wss://rasa.clinic.example" in csp
     script = request(app, "get", "/widget.js")
@@ -224,17 +237,42 @@ def test_demo_page_widget_script_and_health(sqlite_url):
     defaults = json.loads(script.text.split("var DEFAULTS = ", 1)[1].split(";\n", 1)[0])
     assert defaults["socketUrl"] == "https://rasa.clinic.example" and defaults["socketPath"] == "/socket.io"
     assert len(defaults["suggestions"]) == 4 and defaults["emergencyNumber"]
+    assert (defaults["title"], defaults["greeting"], defaults["color"]) == ("Clinic assistant", "", "#0b4f8a")
     assert "__WIDGET_DEFAULTS__" not in script.text
     assert "innerHTML" not in script.text  # every text goes in as text
     assert request(app, "get", "/widget.css").headers["content-type"].startswith("text/css")
 
 
-def test_the_socket_url_cannot_break_out_of_the_script(sqlite_url):
-    app = widget_app(settings_for(sqlite_url, rasa_url='https://x.example/</script><script>alert(1)//"'))
+def test_settings_cannot_break_out_of_the_script_or_the_page(sqlite_url):
+    hostile = '</script><script>alert(1)//"'
+    app = widget_app(settings_for(sqlite_url, rasa_url="https://x.example/" + hostile, widget_title=hostile,
+                                  widget_greeting=hostile, clinic_name=hostile, clinic_phone=hostile))
     script = request(app, "get", "/widget.js").text
     assert "</script>" not in script.split("var DEFAULTS = ", 1)[1].split(";\n", 1)[0]
     page = request(app, "get", "/").text
     assert "<script>alert(1)" not in page and "&lt;/script&gt;&lt;script&gt;alert(1)//&#34;" in page
+
+
+@pytest.mark.parametrize("colour, accepted", [("#0b4f8a", True), ("#7A1F5C", True), ("#116329", True), ("#1a7f37", False),
+                                              ("#ffcc00", False), ("#2f81f7", False), ("blue", False),
+                                              ("#0b4f8", False), ("#0b4f8a; x", False)])
+def test_a_clinic_colour_must_keep_text_readable(colour, accepted):
+    env = {"WIDGET_COLOR": colour}
+    if accepted:
+        assert WebSettings.from_env(env).widget_color == colour.lower()
+    else:
+        with pytest.raises(ValueError, match="WIDGET_COLOR"):
+            WebSettings.from_env(env)
+
+
+def test_clinic_texts_come_from_the_environment():
+    settings = WebSettings.from_env({"WIDGET_TITLE": "Vascular team", "WIDGET_GREETING": "Hi, I am the bot.",
+                                     "CLINIC_NAME": "St Mary's", "CLINIC_PHONE": "020 7946 0000"})
+    assert (settings.widget_title, settings.widget_greeting, settings.clinic_name, settings.clinic_phone) == (
+        "Vascular team", "Hi, I am the bot.", "St Mary's", "020 7946 0000")
+    defaults = WebSettings.from_env({})
+    assert (defaults.widget_title, defaults.widget_greeting, defaults.clinic_name) == (
+        "Clinic assistant", "", "The clinic")
 
 
 def test_socket_io_client_is_served_from_node_modules(sqlite_url, tmp_path):

@@ -65,7 +65,8 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
     if not node_modules.is_absolute():
         node_modules = ROOT / node_modules
     config = json.dumps({"socketUrl": settings.rasa_url, "socketPath": "/socket.io",
-                         "suggestions": list(settings.widget_suggestions),
+                         "title": settings.widget_title, "greeting": settings.widget_greeting,
+                         "color": settings.widget_color, "suggestions": list(settings.widget_suggestions),
                          "emergencyNumber": settings.emergency_number}).replace("<", "\\u003c")
     csp = "; ".join([
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
@@ -84,8 +85,10 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
 
     @bp.get("/")
     async def demo_page(request: Request) -> HTTPResponse:
-        base = f"{request.scheme}://{request.host}"
-        html = templates.get_template("index.html").render(base_url=base, rasa_url=settings.rasa_url)
+        html = templates.get_template("index.html").render(
+            clinic_name=settings.clinic_name, clinic_phone=settings.clinic_phone,
+            phone_link=emergency_call_number(settings.clinic_phone), title=settings.widget_title,
+            emergency_number=settings.emergency_number, emergency_link=emergency_call_number(settings.emergency_number))
         return response.html(html, headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
                                             "Referrer-Policy": "no-referrer"})
 

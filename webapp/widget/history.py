@@ -94,9 +94,12 @@ def messages_from_events(rows: Iterable[Tuple[str, str]], emergency_call: str = 
         # Rows written before the input guard (or by another client) may hold lone
         # surrogates, NUL or megabytes: shown repaired and shortened, never a 500.
         text = printable(event.get("text"), MAX_TEXT) if isinstance(event.get("text"), str) else ""
+        stamp = event.get("timestamp")
+        when = {"time": round(float(stamp), 3)} if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) \
+            and 0 < stamp < 1e11 else {}  # Unix seconds; the widget shows the time
         if type_name == "user":
             if text.strip():
-                messages.append({"sender": "user", "text": titles.get(text, text)})
+                messages.append({"sender": "user", "text": titles.get(text, text), **when})
             continue
         extra = event.get("data") if isinstance(event.get("data"), dict) else {}
         buttons = _buttons(extra.get("buttons") or extra.get("quick_replies"))
@@ -105,11 +108,11 @@ def messages_from_events(rows: Iterable[Tuple[str, str]], emergency_call: str = 
         parts = [part for part in text.strip().split("\n\n") if part.strip()] or ([""] if buttons else [])
         meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
         if meta.get("utter_action") == EMERGENCY_RESPONSE and text.strip():
-            messages.append(emergency_alert(text, emergency_call))  # whole and marked, as channels/socketio.py sends it
+            messages.append({**emergency_alert(text, emergency_call), **when})  # whole, as channels/socketio.py sends it
             continue
         staff = meta.get("staff") if meta.get("author") == "staff" and isinstance(meta.get("staff"), str) else ""
         for index, part in enumerate(parts):
-            message: Dict[str, Any] = {"sender": "bot", "text": part}
+            message: Dict[str, Any] = {"sender": "bot", "text": part, **when}
             if staff:  # written by a person from the clinic (live take-over)
                 message.update(author="staff", staff=printable(staff, 100))
             if index == len(parts) - 1 and buttons:

@@ -1,7 +1,9 @@
 /* The clinic assistant's chat widget. Embed with:
  *   <script src="https://ASSISTANT-HOST/widget.js" defer></script>
- * Optional attributes: data-socket-url (Rasa's public URL), data-target (CSS selector of an
- * element to fill; without it a chat button opens a panel), data-title.
+ * Optional attributes (docs/channels.md lists them with the web app's defaults):
+ * data-socket-url (Rasa's public URL), data-target (CSS selector of an element to fill;
+ * without it a chat button opens a panel), data-title, data-greeting, data-suggestions
+ * ("|"-separated), data-emergency-number, data-color (#rrggbb, dark enough for white text).
  *
  * Every text from the bot or the visitor is put into the page with textContent or text
  * nodes, never as HTML. The conversation is restored from the server on reload.
@@ -20,7 +22,9 @@
     socketUrl: data.socketUrl || DEFAULTS.socketUrl,
     socketPath: data.socketPath || DEFAULTS.socketPath,
     target: data.target || "",
-    title: data.title || "Clinic assistant",
+    title: data.title || DEFAULTS.title || "Clinic assistant",
+    greeting: data.greeting || DEFAULTS.greeting || "",
+    color: data.color || DEFAULTS.color || "",
     // The first-visit greeting's suggested questions ("|"-separated in data-suggestions).
     suggestions: data.suggestions ? data.suggestions.split("|") : (DEFAULTS.suggestions || []),
     emergencyNumber: data.emergencyNumber || DEFAULTS.emergencyNumber || "your local emergency number"
@@ -37,6 +41,39 @@
     return node;
   }
   function nextId(name) { uid += 1; return "clw-" + name + "-" + uid; }
+  function button(className, text, onClick) {
+    var node = el("button", className, text);
+    node.type = "button";
+    node.addEventListener("click", onClick);
+    return node;
+  }
+
+  // ---- a clinic's own colour, used only if white text on it (and it as text on the answers'
+  // grey) reaches WCAG AA's 4.5:1; webapp/settings.py checks WIDGET_COLOR the same way --------
+  function rgb(hex) { var n = parseInt(hex.slice(1), 16); return [n >> 16, (n >> 8) & 255, n & 255]; }
+  function luminance(hex) {
+    return rgb(hex).map(function (v) {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    }).reduce(function (sum, v, i) { return sum + v * [0.2126, 0.7152, 0.0722][i]; }, 0);
+  }
+  function usableColour(hex) {
+    return /^#[0-9a-fA-F]{6}$/.test(hex) && (luminance("#eef1f4") + 0.05) / (luminance(hex) + 0.05) >= 4.5;
+  }
+  function darker(hex) {
+    return "#" + rgb(hex).map(function (v) { return ("0" + Math.round(v * 0.75).toString(16)).slice(-2); }).join("");
+  }
+
+  // ---- times: "14:05" today, "3 Dec, 14:05" before ----------------------------------------
+  function shortTime(seconds) {
+    var when = new Date(seconds * 1000);
+    var time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (when.toDateString() === new Date().toDateString()) return time;
+    return when.toLocaleDateString([], { day: "numeric", month: "short" }) + ", " + time;
+  }
+  function secondsOf(value) {
+    return typeof value === "number" && isFinite(value) && value > 0 ? value : Date.now() / 1000;
+  }
 
   function loadStyles() {
     if (document.querySelector('link[data-clw-styles]')) return;
@@ -133,18 +170,34 @@
     this.queue = [];         // messages typed before the connection was ready
     this.shown = 0;          // messages in the log, to notice ones missed while offline
     this.typingTimer = null;
+    this.transcript = [];    // what "Save a copy" writes: {who, text, time}
+    this.lastStamp = "";     // who and minute of the last time shown, to show each once
+    this.unread = 0;         // replies that arrived while the floating panel was closed
+    this.restoring = false;  // showing the history: nothing is new
 
     var root = el("section", "clw" + (floating ? " clw-floating" : " clw-inline"));
     root.setAttribute("aria-label", "Chat with the " + config.title);
+    if (config.color && usableColour(config.color)) {
+      root.style.setProperty("--clw-primary", config.color);
+      root.style.setProperty("--clw-primary-dark", darker(config.color));
+    } else if (config.color && window.console) {
+      window.console.warn("clinic assistant: data-color " + config.color + " ignored: white text on it would be hard to read");
+    }
     var panelId = nextId("panel"), inputId = nextId("input"), titleId = nextId("title");
 
     if (floating) {
-      this.launcher = el("button", "clw-launcher", "Chat with the " + config.title);
-      this.launcher.type = "button";
+      this.launcher = button("clw-launcher", "", function () { self.setOpen(!self.open); });
+      this.launcher.appendChild(el("span", "", "Chat with the " + config.title));
+      this.badge = el("span", "clw-badge");
+      this.badge.hidden = true;
+      this.launcher.appendChild(this.badge);
       this.launcher.setAttribute("aria-expanded", "false");
       this.launcher.setAttribute("aria-controls", panelId);
-      this.launcher.addEventListener("click", function () { self.setOpen(!self.open); });
       root.appendChild(this.launcher);
+      // said politely when a reply arrives while the panel is closed (its log is hidden then)
+      this.notice = el("p", "clw-sr");
+      this.notice.setAttribute("role", "status");
+      root.appendChild(this.notice);
     }
 
     var panel = el("div", "clw-panel");
@@ -157,15 +210,21 @@
     header.appendChild(el("p", "clw-subtitle",
       "General information from the clinic's guide, not a diagnosis. In an emergency, call " +
       config.emergencyNumber + "."));
+    var tools = el("div", "clw-tools");
+    this.saveButton = button("clw-tool", "Save a copy", function () { self.saveCopy(); });
+    this.restartButton = button("clw-tool", "Start over", function () { self.askStartOver(); });
+    tools.appendChild(this.saveButton);
+    tools.appendChild(this.restartButton);
+    header.appendChild(tools);
     if (floating) {
-      var close = el("button", "clw-close");
-      close.type = "button";
+      var close = button("clw-close", "", function () { self.setOpen(false); self.launcher.focus(); });
       close.setAttribute("aria-label", "Close the chat");
       close.appendChild(el("span", "", "\u00d7")).setAttribute("aria-hidden", "true");
-      close.addEventListener("click", function () { self.setOpen(false); self.launcher.focus(); });
       header.appendChild(close);
     }
     panel.appendChild(header);
+    this.confirm = this.startOverQuestion();
+    panel.appendChild(this.confirm);
 
     this.log = el("div", "clw-log");
     this.log.setAttribute("role", "log");
@@ -234,7 +293,33 @@
     this.open = open;
     this.panel.hidden = !open;
     if (this.launcher) this.launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) { this.scrollDown(); this.input.focus(); }
+    if (open) { this.setUnread(0); this.scrollDown(); this.input.focus(); }
+  };
+
+  // The count on the chat button of replies that came while the panel was closed.
+  Widget.prototype.setUnread = function (count) {
+    if (!this.badge) return;
+    this.unread = count;
+    this.badge.hidden = count === 0;
+    this.badge.textContent = "";
+    if (!count) return;
+    // The button's name is its text: "Chat with the ..., 2 new messages" (the number visible).
+    var words = count === 1 ? " new message" : " new messages";
+    this.badge.appendChild(el("span", "clw-sr", ", "));
+    this.badge.appendChild(document.createTextNode(String(count)));
+    this.badge.appendChild(el("span", "clw-sr", words));
+    this.notice.textContent = config.title + ": " + count + words + ".";
+  };
+
+  // A small time under a message, once per sender and minute.
+  Widget.prototype.stamp = function (item, who, seconds) {
+    var label = shortTime(seconds);
+    this.transcript.push({ who: who, text: item.__text || "", time: seconds });
+    if (who + label === this.lastStamp) return;
+    this.lastStamp = who + label;
+    var node = el("time", "clw-time", label);
+    node.dateTime = new Date(seconds * 1000).toISOString();
+    item.appendChild(node);
   };
 
   Widget.prototype.setStatus = function (text) { this.status.textContent = text; };
@@ -265,12 +350,14 @@
     });
   };
 
-  Widget.prototype.addUser = function (text) {
+  Widget.prototype.addUser = function (text, time) {
     this.retireChoices();
     this.replyStart = null;
     var item = el("div", "clw-msg clw-user");
     item.appendChild(el("span", "clw-sr", "You said: "));
     item.appendChild(el("div", "clw-bubble", text));
+    item.__text = text;
+    this.stamp(item, "You", secondsOf(time));
     this.log.appendChild(item);
     this.shown += 1;
     this.scrollDown();
@@ -291,10 +378,18 @@
       bubble.appendChild(call);
     }
     item.appendChild(bubble);
+    item.__text = "EMERGENCY: " + message.text;
+    this.stamp(item, "Assistant", secondsOf(message.time));
     this.log.appendChild(item);
     if (!this.replyStart) this.replyStart = item;
     this.shown += 1;
+    this.arrived();
     this.scrollDown();
+  };
+
+  // A reply while the floating panel is closed: counted on the chat button.
+  Widget.prototype.arrived = function () {
+    if (!this.open && !this.restoring) this.setUnread(this.unread + 1);
   };
 
   Widget.prototype.addBot = function (message) {
@@ -338,9 +433,13 @@
     }
     if (!item.querySelector(".clw-bubble, .clw-choices")) return;
     if (message.text && !staff) item.appendChild(this.rating(message.text));
+    var titles = buttons.map(function (b) { return b.title; }).filter(function (t) { return typeof t === "string"; });
+    item.__text = (message.text || "") + (titles.length ? "\n  Choices: " + titles.join(" | ") : "");
+    this.stamp(item, staff ? message.staff + " (clinic team)" : "Assistant", secondsOf(message.time));
     this.log.appendChild(item);
     if (!this.replyStart) this.replyStart = item;
     this.shown += 1;
+    this.arrived();
     this.scrollDown();
   };
 
@@ -379,9 +478,13 @@
     this.log.setAttribute("aria-busy", "true");
     this.log.textContent = "";
     this.shown = 0;
+    this.transcript = [];
+    this.lastStamp = "";
+    this.restoring = true;
     messages.forEach(function (m) {
-      if (m.sender === "user") self.addUser(m.text); else self.addBot(m);
+      if (m.sender === "user") self.addUser(m.text, m.time); else self.addBot(m);
     });
+    this.restoring = false;
     this.log.setAttribute("aria-busy", "false");
     this.scrollDown();
   };
@@ -398,8 +501,10 @@
     var self = this;
     var item = el("div", "clw-msg clw-bot clw-welcome");
     item.appendChild(el("span", "clw-sr", "Assistant said: "));
-    item.appendChild(el("div", "clw-bubble", "Hello! I answer questions from the clinic's patient guide on calcified " +
-      "lesions. I give general information, not a diagnosis. In an emergency, call " + config.emergencyNumber +
+    var greeting = config.greeting || "Hello! I answer questions from the clinic's patient guide on calcified " +
+      "lesions. I give general information, not a diagnosis.";
+    // The emergency sentence always follows, whatever a clinic writes as its greeting.
+    item.appendChild(el("div", "clw-bubble", greeting + " In an emergency, call " + config.emergencyNumber +
       " now. What would you like to know?"));
     var questions = config.suggestions.filter(function (q) { return typeof q === "string" && q.trim(); }).slice(0, 4);
     if (questions.length) {
@@ -415,6 +520,73 @@
       item.appendChild(group);
     }
     this.log.appendChild(item);
+  };
+
+  // ---- start over: this browser forgets the conversation (the clinic keeps its copy) -------
+  Widget.prototype.startOverQuestion = function () {
+    var self = this;
+    var box = el("div", "clw-confirm");
+    box.hidden = true;
+    box.setAttribute("role", "group");
+    var text = el("p", "clw-confirm-text", "Start a new conversation? This browser will forget this one. " +
+      "The clinic keeps its copy: to have that deleted too, choose \u201cDelete it at the clinic\u201d first.");
+    text.id = nextId("confirm");
+    box.setAttribute("aria-labelledby", text.id);
+    box.appendChild(text);
+    var row = el("div", "clw-confirm-row");
+    row.appendChild(button("clw-choice clw-confirm-yes", "Yes, start over", function () { self.startOver(); }));
+    row.appendChild(button("clw-choice", "Delete it at the clinic", function () {
+      self.closeStartOver();
+      self.send("delete my data", "Please delete my data");
+      self.input.focus();
+    }));
+    row.appendChild(button("clw-choice", "Cancel", function () { self.closeStartOver(); self.restartButton.focus(); }));
+    box.appendChild(row);
+    return box;
+  };
+
+  Widget.prototype.askStartOver = function () {
+    this.confirm.hidden = false;
+    this.confirm.querySelector("button").focus();
+  };
+
+  Widget.prototype.closeStartOver = function () { this.confirm.hidden = true; };
+
+  Widget.prototype.startOver = function () {
+    this.closeStartOver();
+    this.token = newToken();
+    try { window.localStorage.setItem(STORAGE_KEY, this.token); } catch (e) { /* this page only */ }
+    if (this.socket) { this.socket.off(); this.socket.disconnect(); this.socket = null; }
+    clearTimeout(this.retryTimer);
+    this.ready = false;
+    this.everConnected = false;
+    this.queue = [];
+    this.sessionId = null;
+    this.replyStart = null;
+    this.showHistory([]);
+    this.setTyping(false);
+    this.start();
+    this.setStatus("New conversation. Connecting\u2026");
+    this.input.focus();
+  };
+
+  // ---- save a copy: the conversation as a text file, made in the browser --------------------
+  Widget.prototype.saveCopy = function () {
+    var now = new Date();
+    var lines = ["Conversation with the " + config.title + ", saved " + now.toLocaleString(),
+      "General information from the clinic's guide, not a diagnosis. In an emergency, call " +
+      config.emergencyNumber + ".", ""];
+    this.transcript.forEach(function (m) {
+      lines.push("[" + new Date(m.time * 1000).toLocaleString() + "] " + m.who + ":");
+      lines.push(String(m.text).replace(/\*\*([^*\n]+?)\*\*/g, "$1"), "");
+    });
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([lines.join("\r\n")], { type: "text/plain;charset=utf-8" }));
+    link.download = "conversation-" + now.toISOString().slice(0, 10) + ".txt";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
   };
 
   Widget.prototype.send = function (payload, shownText) {
@@ -451,7 +623,7 @@
       self.connect();
     }).catch(function () {
       self.setStatus("The assistant can't be reached right now. Retrying\u2026");
-      setTimeout(function () { self.start(); }, 5000);
+      self.retryTimer = setTimeout(function () { self.start(); }, 5000);
     });
   };
 
@@ -459,6 +631,7 @@
     var self = this;
     var socket = window.io(config.socketUrl, {
       path: config.socketPath,
+      forceNew: true, // "Start over" opens a new connection for the new token
       transports: ["websocket"], // Rasa's socket.io server does not answer CORS polling requests
       reconnection: true,
       reconnectionDelayMax: 10000

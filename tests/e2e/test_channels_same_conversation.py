@@ -221,3 +221,16 @@ def test_slack_webhook_rejects_unsigned_and_stale_requests(channels):
     assert requests.post(url, data=body, headers=stale, timeout=30).status_code == 403
     time.sleep(1)
     assert not [c for c in channels.slack.calls_of("chat.postMessage") if c["channel"] == "DATTACK"]
+
+
+def test_emergency_advice_comes_first_with_the_number_as_plain_text_on_telegram_and_slack(channels):
+    """The number is plain text in the message (phones offer to call it); nothing of the turn comes before it."""
+    fake = channels.telegram
+    assert wait_until(lambda: fake.webhook.get("url"), timeout=30)
+    chat_id = 5_000_000 + int(time.time()) % 100_000
+    (texts, _), _ = telegram_turn(channels, chat_id, fake.text_update(chat_id, "my dad has crushing chest pain"))
+    assert texts and "medical emergency" in texts[0] and "call 112 now" in texts[0], texts
+
+    user, dm = f"U{int(time.time())}E", f"D{int(time.time())}E"
+    texts, _ = slack_turn(channels, user, dm, "my dad has crushing chest pain", "call 112 now")
+    assert "medical emergency" in texts[0] and "call 112 now" in texts[0], texts

@@ -3,8 +3,10 @@ thumbs are (storage/feedback.py, table ``answer_feedback``), so it lands on the 
 in the staff console.
 
 Only reactions by the conversation's own patient on an answer the assistant sent count;
-removing a reaction, other emoji and answers no longer remembered (channels/sent_answers.py)
-are ignored. The store is written in a worker thread: the event loop keeps answering.
+removing a reaction, other emoji, answers no longer remembered (channels/sent_answers.py)
+and answers no longer in the conversation (deleted on request) are ignored. The answer's
+text comes from Rasa's tracker store, where it is kept anyway; the store is written in a
+worker thread: the event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -41,12 +43,31 @@ def remember(channel: str, chat: object, message_id: object, conversation_id: st
     sent_answers.current().remember(sent_answers.key(channel, chat, message_id), conversation_id, answer)
 
 
+async def answer_in_conversation(app: Any, conversation_id: str, answer_digest: str) -> Optional[str]:
+    """The text of the assistant's message with that digest in the conversation, newest first."""
+    from rasa.shared.core.events import BotUttered
+
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    tracker = await store.retrieve_full_tracker(conversation_id)
+    for event in reversed(tracker.events if tracker is not None else []):
+        if isinstance(event, BotUttered) and event.text and sent_answers.digest(event.text) == answer_digest:
+            return event.text
+    return None
+
+
 class Ratings:
     """Looks a reaction's message up and stores the rating; one per input channel."""
 
     def __init__(self, channel: str, store: Any = None) -> None:
         self.channel = channel
         self._store = store
+        self.app: Any = None  # Rasa's Sanic app, set when the server starts: its agent has the tracker store
+
+    def bind(self, app: Any) -> None:
+        self.app = app
 
     def store(self) -> Any:
         if self._store is None:
@@ -66,9 +87,18 @@ class Ratings:
         if found is None:
             logger.info("A %s reaction on an answer no longer remembered was ignored", self.channel)
             return False
-        conversation_id, answer = found
+        conversation_id, answer_digest = found
         if conversation_id not in set(patients):
             logger.info("A %s reaction from someone else than conversation %s was ignored", self.channel,
+                        log_ref(conversation_id))
+            return False
+        try:
+            answer = await answer_in_conversation(self.app, conversation_id, answer_digest)
+        except Exception as exc:  # noqa: BLE001 - the tracker store is away: only the rating is lost
+            logger.warning("A %s rating could not be matched to its answer: %s", self.channel, type(exc).__name__)
+            return False
+        if answer is None:
+            logger.info("A %s reaction on an answer no longer in conversation %s was ignored", self.channel,
                         log_ref(conversation_id))
             return False
         from storage.feedback import FeedbackUnavailable

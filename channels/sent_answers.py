@@ -3,8 +3,12 @@
 Neither platform says what the reacted-to message said: Telegram's ``message_reaction``
 update and Slack's ``reaction_added`` event carry only the message's id (Telegram's
 ``message_id``, Slack's ``ts``). The output channels remember, for each answer they send,
-its conversation and text under ``<channel>:<chat>:<message id>``; the input channels look
-a reaction's message up here and store the rating (storage/feedback.py).
+its conversation and a digest of its text under ``<channel>:<chat>:<message id>``; the input
+channels look a reaction's message up here, find the answer with that digest in the
+conversation's tracker (channels/reactions.py) and store the rating (storage/feedback.py).
+Only a digest, because an answer can repeat what the patient gave (a booking's name and
+phone): this memory and Redis hold no patient text, and an answer whose conversation was
+deleted ("forget me") can no longer be rated.
 
 In this process's memory (the newest MAX_REMEMBERED answers) with one Rasa process; in Redis
 with several replicas (``REDIS_HOST``), since the reaction may reach another replica than the
@@ -18,6 +22,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+import hashlib
 from typing import Mapping, Optional, Tuple
 
 logger = logging.getLogger(__name__)
@@ -30,6 +35,11 @@ def key(channel: str, chat: object, message_id: object) -> str:
     return f"{channel}:{chat}:{message_id}"
 
 
+def digest(answer: str) -> str:
+    """What is kept of an answer: enough to find it again among the conversation's messages."""
+    return hashlib.sha256(" ".join(answer.split()).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 class MemorySentAnswers:
     def __init__(self, size: int = MAX_REMEMBERED) -> None:
         self.size = size
@@ -38,12 +48,13 @@ class MemorySentAnswers:
 
     def remember(self, message_key: str, conversation_id: str, answer: str) -> None:
         with self._lock:
-            self._sent[message_key] = (conversation_id, answer)
+            self._sent[message_key] = (conversation_id, digest(answer))
             self._sent.move_to_end(message_key)
             while len(self._sent) > self.size:
                 self._sent.popitem(last=False)
 
     def recall(self, message_key: str) -> Optional[Tuple[str, str]]:
+        """(conversation id, digest of the answer), or None."""
         with self._lock:
             return self._sent.get(message_key)
 
@@ -58,7 +69,8 @@ class RedisSentAnswers:
         import redis
 
         try:
-            self.client.set(f"calcified:sent:{message_key}", json.dumps([conversation_id, answer]), ex=TTL_SECONDS)
+            self.client.set(f"calcified:sent:{message_key}", json.dumps([conversation_id, digest(answer)]),
+                            ex=TTL_SECONDS)
         except redis.RedisError as exc:  # the answer went out; only its rating is lost
             logger.warning("A sent answer could not be remembered for ratings: %s", type(exc).__name__)
 
@@ -71,10 +83,12 @@ class RedisSentAnswers:
             logger.warning("A rated answer could not be looked up: %s", type(exc).__name__)
             return None
         try:
-            conversation_id, answer = json.loads(raw) if raw else (None, None)
+            conversation_id, answer_digest = json.loads(raw) if raw else (None, None)
         except (ValueError, TypeError):
             return None
-        return (conversation_id, answer) if isinstance(conversation_id, str) and isinstance(answer, str) else None
+        if isinstance(conversation_id, str) and isinstance(answer_digest, str):
+            return conversation_id, answer_digest
+        return None
 
 
 _current = None

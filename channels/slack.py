@@ -249,7 +249,8 @@ class SlackInput(InputChannel):
         slack_webhook = Blueprint("assistant_slack_webhook", __name__)
 
         @slack_webhook.listener("after_server_start")
-        async def start(_app: Any, _loop: Any) -> None:
+        async def start(app: Any, _loop: Any) -> None:
+            self.ratings.bind(app)
             self._spawn(self.learn_bot_user())
 
         @slack_webhook.listener("before_server_stop")

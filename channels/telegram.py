@@ -217,6 +217,7 @@ class TelegramInput(InputChannel):
 
         @telegram_webhook.listener("after_server_start")
         async def set_webhook(app: Any, _loop: Any) -> None:
+            self.ratings.bind(app)
             task = asyncio.ensure_future(self.register_webhook())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -37,7 +37,7 @@ def rows(engine):
 
 
 def answered(fake, bot_text=ANSWER):
-    app = make_telegram(fake, RecordingBot(lambda m: [{"text": bot_text}]))
+    app = make_telegram(fake, RecordingBot(lambda m: [{"text": bot_text}], keep=True))
     assert send(app, fake.text_update(CHAT, "are they dangerous?"))[0] == 200
     [call] = fake.calls_of("sendMessage")
     return app, call
@@ -79,7 +79,7 @@ def test_telegram_reactions_elsewhere_are_ignored(fake_telegram, ratings_db):
 
 def test_a_reaction_on_a_long_answer_piece_rates_the_whole_answer(fake_telegram, ratings_db):
     long_answer = "\n\n".join(f"Paragraph {i}: " + "calcium " * 60 for i in range(20))
-    app = make_telegram(fake_telegram, RecordingBot(lambda m: [{"text": long_answer}]))
+    app = make_telegram(fake_telegram, RecordingBot(lambda m: [{"text": long_answer}], keep=True))
     send(app, fake_telegram.text_update(CHAT, "tell me everything"))
     ids = sent_message_ids(fake_telegram)
     assert len(ids) > 1
@@ -91,7 +91,7 @@ def test_a_reaction_on_a_long_answer_piece_rates_the_whole_answer(fake_telegram,
 def test_a_staff_message_on_telegram_is_not_rateable(fake_telegram, ratings_db):
     from rasa.shared.core.events import BotUttered
 
-    app = make_telegram(fake_telegram)
+    app = make_telegram(fake_telegram, RecordingBot(keep=True))
     staff = BotUttered("I have booked you for Monday.", metadata={"author": "staff", "staff": "Ana"})
     asyncio_run(app.channel.get_output_channel().send_text_message(f"telegram:{CHAT}", chat_text(staff),
                                                                     author="staff"))
@@ -101,7 +101,7 @@ def test_a_staff_message_on_telegram_is_not_rateable(fake_telegram, ratings_db):
 
 
 def test_a_slack_thumbs_down_with_a_skin_tone_is_stored(fake_slack, ratings_db):
-    app = make_slack(fake_slack, RecordingBot(lambda m: [{"text": ANSWER}]))
+    app = make_slack(fake_slack, RecordingBot(lambda m: [{"text": ANSWER}], keep=True))
     assert deliver(app, slack_dm_event(USER, "are they dangerous?", channel="D0DM"))[0] == 200
     [post] = posts(fake_slack)
     [result] = fake_slack.results_of("chat.postMessage")
@@ -111,7 +111,7 @@ def test_a_slack_thumbs_down_with_a_skin_tone_is_stored(fake_slack, ratings_db):
 
 @pytest.mark.parametrize("case", ["someone else", "heart", "unknown ts", "a file", "no item"])
 def test_other_slack_reactions_are_ignored(fake_slack, ratings_db, case):
-    app = make_slack(fake_slack, RecordingBot(lambda m: [{"text": ANSWER}]))
+    app = make_slack(fake_slack, RecordingBot(lambda m: [{"text": ANSWER}], keep=True))
     deliver(app, slack_dm_event(USER, "hello", channel="D0DM"))
     [result] = fake_slack.results_of("chat.postMessage")
     user, name, ts, kind = USER, "+1", result["ts"], "message"
@@ -130,6 +130,14 @@ def test_other_slack_reactions_are_ignored(fake_slack, ratings_db, case):
     assert rows(ratings_db) == []
 
 
+def test_an_answer_deleted_from_the_conversation_can_no_longer_be_rated(fake_telegram, ratings_db):
+    app, _ = answered(fake_telegram)
+    [message_id] = sent_message_ids(fake_telegram)
+    app.bot.tracker_store.store.clear()  # "forget me" deleted the conversation's events
+    assert send(app, fake_telegram.reaction_update(CHAT, message_id, ["👎"]))[0] == 200
+    assert rows(ratings_db) == []
+
+
 def test_without_the_feedback_table_a_reaction_is_dropped_not_crashed_on(fake_telegram, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")  # nobody migrated it
     monkeypatch.setattr(sent_answers, "_current", sent_answers.MemorySentAnswers())
@@ -143,15 +151,17 @@ def test_memory_keeps_the_newest_answers_only():
     for i in range(5):
         memory.remember(f"telegram:1:{i}", "telegram:1", f"answer {i}")
     assert [memory.recall(f"telegram:1:{i}") for i in (0, 1)] == [None, None]
-    assert memory.recall("telegram:1:4") == ("telegram:1", "answer 4")
+    assert memory.recall("telegram:1:4") == ("telegram:1", sent_answers.digest("answer 4"))
 
 
 def test_redis_shares_sent_answers_between_replicas_with_an_expiry():
     one, other = sent_answers.RedisSentAnswers("127.0.0.1", 6379, 14), sent_answers.RedisSentAnswers(
         "127.0.0.1", 6379, 14)
     key = "slack:D0DM:1700000000.000001"
-    one.remember(key, "slack:T1:U1", "An answer")
-    assert other.recall(key) == ("slack:T1:U1", "An answer")
+    one.remember(key, "slack:T1:U1", "Thanks, Maria Lopez: we will call you on 07700 900123.")
+    assert other.recall(key) == ("slack:T1:U1", sent_answers.digest("Thanks, Maria Lopez: we will call you on 07700 900123."))
+    raw = other.client.get(f"calcified:sent:{key}").decode()
+    assert "Maria" not in raw and "07700" not in raw  # Redis holds no patient text, only a digest
     ttl = other.client.ttl(f"calcified:sent:{key}")
     assert 0 < ttl <= sent_answers.TTL_SECONDS
     other.client.set(f"calcified:sent:{key}", b"\xff not json")

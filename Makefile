@@ -30,7 +30,7 @@ MODEL_INPUTS := config.yml domain.yml $(KNOWLEDGE_FILES) \
 MODEL_ID := $(shell cat $(MODEL_INPUTS) 2>/dev/null | sha256sum | cut -c1-12)
 MODEL := models/assistant-$(MODEL_ID).tar.gz
 
-.PHONY: help install browser nginx deploy-tools train corrections run run-scaled test eval eval-nlu bench shell staff-user validate lock clean
+.PHONY: help install browser nginx deploy-tools train corrections run run-scaled test eval eval-nlu eval-redflags bench shell staff-user validate lock clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -137,6 +137,9 @@ eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes 
 	  --set fresh=tests/eval/blind/fresh.yml --set late=tests/eval/blind/late.yml \
 	  --set fifth=tests/eval/blind/fifth.yml --set old=tests/eval/probes.yml \
 	  --out reports/eval --gate
+
+eval-redflags: $(SPACY_MODEL)/meta.json ## The red-flag detector on the blind red-flag set: dev failures, held-out totals only
+	$(PY) -m tools.red_flag_eval
 
 bench: $(MODEL) nginx ## Time the semantic layer, long messages, the console's list page, then load-test the scaled stack beside stock Rasa (last line: JSON)
 	$(PY) -m tools.bench_semantic --model $(MODEL)

@@ -54,6 +54,7 @@ def test_every_listed_phrase_raises_its_flag(detector, flag, phrase, template):
         ("the wound is red, hot and oozing after my surgery", "wound_infection"),
         ("worst headache of my life, came on suddenly", "headache"),
         ("I have crushing chest pain, who treats heart calcification?", "chest_pain"),
+        ("I just want to kill myself, nothing helps anymore", "self_harm"),
     ],
 )
 def test_real_messages_raise_the_right_flag(detector, text, flag):
@@ -122,6 +123,11 @@ def test_negated_past_and_reassured_mentions_raise_nothing(detector, text, not_r
     ("I'm not short of breath but my chest hurts", {"chest_pain"}),
     ("She doesn't have chest pain, she collapsed and won't wake up", {"collapse"}),
     ("no chest pressure, chest pain now", {"chest_pain"}),
+    # a question word does not hide a report (why "what would" and "is it possible" are
+    # no reassurance cues: measured, they dropped "isn't breathing" here)
+    ("what would you do, my dad collapsed and isn't breathing", {"collapse", "breathing"}),
+    ("is it possible to get help, my mum collapsed and won't wake up", {"collapse"}),
+    ("is it possible the calcium did this? he is choking right now", {"breathing"}),
     ("I didn't have chest pain yesterday but today I do", {"chest_pain"}),
 ])
 def test_mixed_messages_raise_the_present_symptom(detector, text, raised):

@@ -148,3 +148,13 @@ def _retry_after(header: Optional[str], body: Dict[str, Any]) -> Optional[float]
         return float(header) if header is not None else None
     except ValueError:
         return None
+
+
+def memory_or_redis(memory: Callable[[], Any], redis: Callable[[str, int, int], Any],
+                    env: Optional[Any] = None) -> Any:
+    """A store shared by Rasa's replicas through Redis when ``REDIS_HOST`` is set (the next
+    request may reach another replica), else one in this process's memory."""
+    from clinic import settings as clinic
+
+    host = clinic.redis_host(env)
+    return redis(host, int(clinic.redis_port(env)), int(clinic.redis_db(env))) if host else memory()

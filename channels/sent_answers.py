@@ -100,9 +100,7 @@ def current(env: Optional[Mapping[str, str]] = None):
     global _current
     with _current_lock:
         if _current is None:
-            from clinic import settings as clinic
+            from channels.common import memory_or_redis
 
-            host = clinic.redis_host(env)
-            _current = (RedisSentAnswers(host, int(clinic.redis_port(env)), int(clinic.redis_db(env)))
-                        if host else MemorySentAnswers())
+            _current = memory_or_redis(MemorySentAnswers, RedisSentAnswers, env)
         return _current

@@ -152,7 +152,8 @@ class SlackOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         self.choices.clear(recipient_id)
-        answer = None if kwargs.get("author") == "staff" else text  # a staff message is not an answer
+        # a staff message is not an answer; a numbered list is rated as the answer it lists
+        answer = None if kwargs.get("author") == "staff" else kwargs.get("answer", text)
         for piece in markup.chunks(text, SECTION_LIMIT):
             await self._post(recipient_id, markup.slack_mrkdwn(piece), answer=answer)
 
@@ -165,7 +166,7 @@ class SlackOutput(OutputChannel):
             return
         if len(options) > MAX_BUTTONS or any(len(payload) > BUTTON_VALUE_LIMIT for _, payload in options):
             listing = "\n".join(f"{i}. {title}" for i, (title, _) in enumerate(options, 1))
-            await self.send_text_message(recipient_id, f"{text}\n\n{listing}\n\n{CHOOSE_HINT}")
+            await self.send_text_message(recipient_id, f"{text}\n\n{listing}\n\n{CHOOSE_HINT}", answer=text)
             self.choices.offer(recipient_id, [payload for _, payload in options])
             return
         self.choices.clear(recipient_id)

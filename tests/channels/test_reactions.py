@@ -109,6 +109,17 @@ def test_a_slack_thumbs_down_with_a_skin_tone_is_stored(fake_slack, ratings_db):
     assert rows(ratings_db) == [(SLACK_SENDER, -1, " ".join(ANSWER.split()), "slack")]
 
 
+def test_a_slack_answer_with_more_than_five_buttons_is_rated_as_that_answer(fake_slack, ratings_db):
+    """Slack shows it as a numbered list (the text Rasa stored plus the list): the rating is the answer's."""
+    six = [{"title": f"Type {i}", "payload": f"/choose{{\"n\":{i}}}"} for i in range(1, 7)]
+    app = make_slack(fake_slack, RecordingBot(lambda m: [{"text": ANSWER, "buttons": six}], keep=True))
+    deliver(app, slack_dm_event(USER, "what types are there?", channel="D0DM"))
+    [result] = fake_slack.results_of("chat.postMessage")
+    assert "6. Type 6" in result["message"]["text"]
+    deliver(app, slack_reaction(USER, "+1", result["channel"], result["ts"]))
+    assert rows(ratings_db) == [(SLACK_SENDER, 1, " ".join(ANSWER.split()), "slack")]
+
+
 @pytest.mark.parametrize("case", ["someone else", "heart", "unknown ts", "a file", "no item"])
 def test_other_slack_reactions_are_ignored(fake_slack, ratings_db, case):
     app = make_slack(fake_slack, RecordingBot(lambda m: [{"text": ANSWER}], keep=True))
@@ -138,12 +149,17 @@ def test_an_answer_deleted_from_the_conversation_can_no_longer_be_rated(fake_tel
     assert rows(ratings_db) == []
 
 
-def test_without_the_feedback_table_a_reaction_is_dropped_not_crashed_on(fake_telegram, tmp_path, monkeypatch):
+def test_without_the_feedback_table_a_reaction_is_dropped_not_crashed_on(fake_telegram, tmp_path, monkeypatch,
+                                                                        caplog):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")  # nobody migrated it
     monkeypatch.setattr(sent_answers, "_current", sent_answers.MemorySentAnswers())
     app, _ = answered(fake_telegram)
     [message_id] = sent_message_ids(fake_telegram)
+    caplog.set_level("INFO")
     assert send(app, fake_telegram.reaction_update(CHAT, message_id, ["👎"]))[0] == 200
+    # the webhook answers 200 whatever happens: the log tells a handled refusal from a crash
+    assert "A patient's rating could not be stored" in caplog.text
+    assert "could not be handled" not in caplog.text
 
 
 def test_memory_keeps_the_newest_answers_only():

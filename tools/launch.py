@@ -101,6 +101,18 @@ def say(text: str, stream=None) -> None:
         pass
 
 
+def web_problems(env) -> List[str]:
+    """The web app's settings, checked before anything starts (a too light WIDGET_COLOR, an
+    unknown CLINIC_TIMEZONE): said at once instead of as a web app that exits while starting."""
+    from webapp.settings import WebSettings
+
+    try:
+        WebSettings.from_env(env)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
 class Stack:
     """The assistant's processes on given ports: actions, Rasa and the web app.
 
@@ -151,7 +163,7 @@ class Stack:
     def start(self, timeout: float = 300) -> "Stack":
         from channels.settings import problems
 
-        mistakes = problems(self.env) + clinic.scale_problems(self.env)
+        mistakes = problems(self.env) + clinic.scale_problems(self.env) + web_problems(self.env)
         if mistakes:
             raise RuntimeError("; ".join(mistakes))
         self.start_timeout = timeout

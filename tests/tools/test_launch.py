@@ -500,3 +500,16 @@ def test_back_off_starts_over_after_a_stable_run(capsys):
     stack.supervise()
     assert capsys.readouterr().out == "flaky stopped (exit code 0); restarting in 4 s\n"
     assert flaky.start_failures == 0  # it had answered: a crash, not a failed start
+
+
+def test_a_web_setting_that_cannot_work_stops_the_start_with_its_reason(model_path, tmp_path):
+    """Said before anything starts, not as a web app that exits while starting."""
+    env = dict(os.environ, WIDGET_COLOR="#ffcc00", DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "tools.launch", "--quiet", "--model", str(model_path)],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "WIDGET_COLOR #ffcc00 is too light" in result.stdout + result.stderr
+    assert time.monotonic() - started < 60  # no service was started and waited for
+    assert launch.web_problems({"CLINIC_TIMEZONE": "Mars/Olympus"})[0].startswith("CLINIC_TIMEZONE must be")
+    assert launch.web_problems({}) == []

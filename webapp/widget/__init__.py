@@ -74,6 +74,12 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
         "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'",
     ])
 
+    # The patient page depends on settings only: rendered once.
+    patient_page = templates.get_template("index.html").render(
+        clinic_name=settings.clinic_name, clinic_phone=settings.clinic_phone,
+        phone_link=emergency_call_number(settings.clinic_phone), title=settings.widget_title,
+        emergency_number=settings.emergency_number, emergency_link=emergency_call_number(settings.emergency_number))
+
     @bp.listener("after_server_stop")
     async def close(_app: Any, _loop: Any) -> None:
         store.close()
@@ -84,12 +90,8 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
         return response.text("ok")
 
     @bp.get("/")
-    async def demo_page(request: Request) -> HTTPResponse:
-        html = templates.get_template("index.html").render(
-            clinic_name=settings.clinic_name, clinic_phone=settings.clinic_phone,
-            phone_link=emergency_call_number(settings.clinic_phone), title=settings.widget_title,
-            emergency_number=settings.emergency_number, emergency_link=emergency_call_number(settings.emergency_number))
-        return response.html(html, headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
+    async def patient_page_route(_: Request) -> HTTPResponse:
+        return response.html(patient_page, headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
                                             "Referrer-Policy": "no-referrer"})
 
     @bp.get("/widget.js")

@@ -26,7 +26,7 @@ from webapp.settings import WebSettings
 from storage.ids import WIDGET_TOKEN_RE, widget_session_id
 from clinic.settings import emergency_call_number
 from storage.feedback import FeedbackStore, FeedbackUnavailable
-from webapp.widget.feedback import FeedbackError, check as check_feedback
+from webapp.widget.feedback import FeedbackError, check as check_feedback, is_answer
 from webapp.widget.history import HistoryStore, HistoryUnavailable, RateLimit
 
 HERE = Path(__file__).resolve().parent
@@ -151,10 +151,13 @@ def create_blueprint(settings: WebSettings) -> Blueprint:
             return found
         try:
             rating, answer = check_feedback(payload)
-            await asyncio.get_running_loop().run_in_executor(None, feedback.add, found, rating, answer, "socketio")
+            loop = asyncio.get_running_loop()
+            if not is_answer(await loop.run_in_executor(None, store.read, found), answer):
+                return error(400, "answer must be one of the assistant's answers in this conversation")
+            await loop.run_in_executor(None, feedback.add, found, rating, answer, "socketio")
         except FeedbackError as exc:
             return error(400, str(exc))
-        except FeedbackUnavailable:  # the database is away: the patient is told it was not kept
+        except (FeedbackUnavailable, HistoryUnavailable):  # the database is away: the patient is told
             return error(503, "feedback could not be saved just now")
         return response.empty(status=204, headers=CORS)
 

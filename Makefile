@@ -138,8 +138,9 @@ eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes 
 	  --set fifth=tests/eval/blind/fifth.yml --set old=tests/eval/probes.yml \
 	  --out reports/eval --gate
 
-eval-redflags: $(SPACY_MODEL)/meta.json ## The red-flag detector on the blind red-flag set: dev failures, held-out totals only
+eval-redflags: $(MODEL) ## Red flags on the blind red-flag sets, phrase matcher then whole NLU: dev failures, held-out totals only
 	$(PY) -m tools.red_flag_eval
+	$(PY) -m tools.red_flag_eval --model $(MODEL)
 
 bench: $(MODEL) nginx ## Time the semantic layer, long messages, the console's list page, then load-test the scaled stack beside stock Rasa (last line: JSON)
 	$(PY) -m tools.bench_semantic --model $(MODEL)

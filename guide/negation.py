@@ -18,6 +18,12 @@ raises no alarm. Plain word rules, no parser, and in doubt the mention is kept:
 - **reassured**: the same part of the sentence (up to "but", "however"...) says it is
   no emergency ("not an emergency", "just curious", "all good") and the clause names
   nobody ("what does chest pain feel like"): a question, not a report.
+- **hypothetical**: earlier in the phrase's own clause, a condition ("if I ever get",
+  "in case", "what if", "what happens if", "if he starts") or, with nobody named between
+  it and the phrase, a question about the illness ("what would ... feel like", "is it
+  possible to", "can calcification cause"). A doubt about a present symptom ("not sure if
+  this is chest pain") is no condition, and "what would you do, my dad collapsed" puts the
+  question in another clause.
 
 A sign of the present in the phrase's clause ("now", "today", "still", "suddenly",
 "since"...), a recurrence later in the sentence ("again", "it came back"), and for past
@@ -30,7 +36,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-NEGATED, PAST, REASSURED = "negated", "past", "reassured"
+NEGATED, PAST, REASSURED, HYPOTHETICAL = "negated", "past", "reassured", "hypothetical"
 
 _TOKEN = re.compile(r"\n|\w+(?:['’]\w+)*|[^\s\w]")
 
@@ -118,7 +124,7 @@ HISTORY: Sequence[Pattern] = (
     ({"long"}, {"ago"}),
     ({"long"}, {"time"}, {"ago"}),
     ({"while"}, {"back", "ago"}),
-    ({"last"}, {"year", "month", "summer", "winter", "spring", "autumn"}),
+    ({"last"}, {"year", "month", "week", "summer", "winter", "spring", "autumn"}),
     ({"the"}, {"other"}, {"year"}),
     ({"as"}, {"a", "an"}, _words("kid child teen teenager baby boy girl student youngster toddler")),
     ({"as"}, {"kids", "children", "teens", "teenagers"}),
@@ -141,7 +147,7 @@ _RECENT_UNITS = _words("few couple several hour hours day days week weeks month 
 
 _IS = _words("i'm im he's hes she's shes they're theyre we're it's its is am are feel feeling feels seems seem looks look doing")
 _ADVERBS = _words("totally completely perfectly absolutely all much fully quite really")
-_WELL = _words("fine ok okay better stable good well alright normal recovered")
+_WELL = _words("fine ok okay better stable good well alright normal recovered healed resolved")
 RECOVERY: Sequence[Pattern] = (
     (_IS, _WELL, {"now"}),
     (_IS, _ADVERBS, _WELL, {"now"}),
@@ -153,6 +159,13 @@ RECOVERY: Sequence[Pattern] = (
     ({"full"}, {"recovery"}),
     ({"has", "have", "had"}, {"recovered"}),
     ({"been"}, _WELL, {"since", "ever"}),
+    # "... and he's completely fine": no "now" needed after such an adverb.
+    (_IS, _words("completely totally perfectly absolutely fully"), _WELL),
+    (_IS, _WELL, {"today", "again"}),
+    # "... it passed and I'm fine", "the headache is gone now".
+    ({"it", "it's", "its"}, {"passed", "settled", "cleared"}),
+    ({"is", "it's", "its", "has"}, {"gone"}, {"now", "away"}),
+    ({"went", "gone"}, {"away"}),
 )
 REASSURANCE: Sequence[Pattern] = (
     ({"not", "no"}, {"an", "a"}, {"emergency"}),
@@ -168,6 +181,36 @@ REASSURANCE: Sequence[Pattern] = (
     ({"hypothetically", "hypothetical"},),
     ({"for"}, {"future"}, {"reference"}),
 )
+
+
+_SOMEONE = _words("i he she they we you someone somebody anyone anybody one people patients my his her your")
+_GETS = _words("get gets got start starts started develop develops feel feels felt have has had experience "
+               "experiences notice notices begin begins")
+_ANY = lambda word: word not in _BREAKS  # noqa: E731  (one word of the same clause)
+# Conditions: the phrase after them need not be happening.
+CONDITIONS: Sequence[Pattern] = (
+    ({"if"}, _SOMEONE, {"ever"}),
+    ({"if"}, {"ever"}),
+    ({"should"}, _SOMEONE, {"ever"}),
+    ({"what", "wat"}, {"if"}),
+    ({"what"}, {"happens", "happen", "to"}, {"if", "when"}),
+    ({"in"}, {"case"}),
+    ({"if"}, _SOMEONE, _GETS),
+    ({"if"}, _SOMEONE, {"were", "was"}, {"to"}),
+    ({"suppose", "supposing", "imagine", "hypothetically"},),
+)
+# Questions about the illness: hypothetical unless someone is named after them.
+ASKING: Sequence[Pattern] = (
+    ({"what", "how"}, {"would", "does", "do", "will", "could", "might"}),
+    ({"is", "isn't", "isnt"}, {"it"}, {"possible", "normal", "common", "likely", "usual", "typical"}),
+    ({"can", "could", "does", "do", "will", "would", "might", "may"}, {"calcification", "calcifications",
+                                                                      "calcium", "it", "this", "that", "they"},
+     {"cause", "lead", "give", "make", "bring"}),
+    ({"can", "could", "does", "do", "will", "would", "might", "may"}, _ANY, _ANY,
+     {"cause", "lead", "give", "bring"}),
+)
+# A doubt about what is happening ("not sure if", "don't know if"): no condition.
+_DOUBT = _words("know sure wonder wondering unsure check tell whether ask asking idea")
 
 
 class SymptomContext:
@@ -193,9 +236,11 @@ class SymptomContext:
                 ids_list.append(value)
         self._cues = {
             name: self._find(patterns)
-            for name, patterns in (("history", HISTORY), ("recovery", RECOVERY), ("reassurance", REASSURANCE))
+            for name, patterns in (("history", HISTORY), ("recovery", RECOVERY), ("reassurance", REASSURANCE),
+                                   ("condition", CONDITIONS), ("asking", ASKING))
         }
-        self._in_cue = {i for spans in self._cues.values() for a, b in spans for i in range(a, b)}
+        self._in_cue = {i for name, spans in self._cues.items() if name in ("history", "recovery", "reassurance")
+                        for a, b in spans for i in range(a, b)}
 
     def clause_spans(self) -> List[Tuple[int, int]]:
         """Character spans of the clauses (cut at punctuation and contrast words)."""
@@ -240,7 +285,19 @@ class SymptomContext:
             return PAST
         if self._reassured(first, last):
             return REASSURED
+        if self._hypothetical(first, last):
+            return HYPOTHETICAL
         return None
+
+    def _hypothetical(self, first: int, last: int) -> bool:
+        clause = self.clause[first]
+        for a, b in self._cues["condition"]:
+            if self.clause[a] == clause and a < first and b <= first + 1 and not any(
+                    self.words[i] in _DOUBT for i in range(a) if self.clause[i] == clause):
+                return True
+        return any(self.clause[a] == clause and b <= first
+                   and not any(self.words[i] in PERSONS for i in range(b, first))
+                   for a, b in self._cues["asking"])
 
     def _negated(self, first: int, last: int) -> bool:
         words = self.words

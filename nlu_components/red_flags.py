@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -58,10 +58,14 @@ class RedFlagDetector:
         self.flags = flags
         # Four-letter words are corrected too ("chest pian"): a false alarm costs less here.
         self._index = PhraseIndex(nlp, phrase_triples(flags), by_lemma=False, min_typo_length=4)
-        # Phrases with a gap, per flag: a negation in the gap ("speech isn't slurred") counts.
-        self._gapped = {
-            flag: [str(p) for p in spec["phrases"] if "..." in str(p)] for flag, spec in flags.items()
-        }
+        # Phrases with a gap, per flag and by their first and last words: a negation in the
+        # gap ("speech isn't slurred") counts. (Word classes make thousands of them.)
+        self._gapped: Dict[Tuple[Text, Text, Text], List[Text]] = {}
+        for flag, spec in flags.items():
+            for phrase in spec["phrases"]:
+                if "..." in str(phrase):
+                    words = _edge_words(str(phrase))
+                    self._gapped.setdefault((flag, words[0], words[-1]), []).append(str(phrase))
 
     def find(self, text: Text) -> List[Dict[Text, Any]]:
         """The red flags of ``text`` that are present symptoms, in text order."""
@@ -114,7 +118,19 @@ class RedFlagDetector:
     def _is_present(self, context: SymptomContext, m: PhraseMatch) -> bool:
         if _NO_TROUBLE.match(context.text, m.end) and _NO.match(context.text[m.start:m.end]):
             return False  # "no breathing problems": not the phrase "no breathing"
-        return context.why_not_present(m.start, m.end, self._gapped[m.value]) is None
+        words = _edge_words(context.text[m.start:m.end])
+        gapped = self._gapped.get((m.value, words[0], words[-1]), []) if words else []
+        return context.why_not_present(m.start, m.end, gapped) is None
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\s\w]")
+
+
+def _edge_words(text: Text) -> List[Text]:
+    """The first and last words, as guide.negation tokenises them."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text) if w != "..."]
+    words = [w for w in words if w != "."] or words
+    return [words[0], words[-1]] if words else []
 
 
 # "no breathing" is a phrase of its own (he has no breathing), "no breathing problems"

@@ -7,7 +7,7 @@ own tests (tests/nlu_components/test_red_flags.py) run the same rules on real ma
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from guide.negation import NEGATED, PAST, REASSURED, SymptomContext, why_not_present
+from guide.negation import HYPOTHETICAL, NEGATED, PAST, REASSURED, SymptomContext, why_not_present
 
 
 def judge(text: str, phrase: str, gapped=()):
@@ -110,6 +110,42 @@ def test_a_reassured_general_question_is_dropped(text, phrase):
 ])
 def test_reassurance_keeps_a_reported_symptom(text, phrase):
     assert judge(text, phrase) is None
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("if I ever had trouble breathing because of lung calcification, what should I do?", "trouble breathing"),
+    ("What should I do if I ever get chest pain? Just want a plan ready.", "chest pain"),
+    ("If I feel faint during the biopsy, will they stop?", "feel faint"),
+    ("what would chest pain from calcium feel like?", "chest pain"),
+    ("is it possible to pass out from aortic valve calcification?", "pass out"),
+    ("What happens if someone overdoses on calcium supplements?", "overdoses"),
+    ("in case he has a seizure, who do we call?", "seizure"),
+    ("can calcification cause chest pain?", "chest pain"),
+])
+def test_a_condition_or_a_question_about_the_illness_is_hypothetical(text, phrase):
+    assert judge(text, phrase) == HYPOTHETICAL
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("what would you do, my dad collapsed and isn't breathing", "collapsed"),   # another clause
+    ("not sure if this is chest pain or heartburn", "chest pain"),             # a doubt, not a condition
+    ("I don't know if I feel faint or just tired", "feel faint"),
+    ("what would cause my chest pain", "chest pain"),                          # someone named
+    ("what if I have chest pain right now", "chest pain"),                     # happening now
+    ("how do I help him, he can't breathe", "can't breathe"),
+])
+def test_a_present_symptom_near_a_question_is_kept(text, phrase):
+    assert judge(text, phrase) is None
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("the wound got infected after my op in march but antibiotics cleared it, its fully healed now", "infected"),
+    ("Grandpa choked on his tea earlier, coughed it up and he's completely fine", "choked"),
+    ("felt dizzy for a sec after standing up, it passed and I'm fine today", "dizzy"),
+    ("Chest pain last week turned out to be a pulled muscle", "Chest pain"),
+])
+def test_a_symptom_that_is_over_is_dropped(text, phrase):
+    assert judge(text, phrase) == PAST
 
 
 def test_a_negation_inside_a_gap_counts_but_not_one_of_the_phrase():

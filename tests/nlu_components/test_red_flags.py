@@ -7,14 +7,18 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from guide.red_flags import read_flags
+from guide.red_flags import read_flags, samples
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components.red_flags import RedFlagDetector, RedFlagMatcher
 from tests.conftest import RED_FLAGS, ROOT
 
-FLAGS = yaml.safe_load(RED_FLAGS.read_text())["flags"]
-PHRASES = [(flag, phrase) for flag, spec in FLAGS.items() for phrase in spec["phrases"]]
+FILE = yaml.safe_load(RED_FLAGS.read_text())
+FLAGS = FILE["flags"]
+# Every phrase as written; a phrase with word classes ("<cannot> <breathe>") as enough
+# of the phrases it stands for that each word of each of its classes is tried once.
+PHRASES = [(flag, sample) for flag, spec in FLAGS.items() for phrase in spec["phrases"]
+           for sample in samples(str(phrase), FILE.get("words", {}))]
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 

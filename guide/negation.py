@@ -69,7 +69,8 @@ FILLER = _words(
     been being is am are was were seem seems seemed appear appears appeared to from of
     for a an the any my his her their your our such much more longer real really actually
     currently even ever at all obvious significant serious major big noticeable further
-    other new sign signs symptom symptoms evidence history kind sort type"""
+    other new sign signs symptom symptoms evidence history kind sort type
+    cough coughed coughing vomit vomited vomiting"""
 )
 # Before the negation cue in its clause, these make it a worry or a doubt, not a denial.
 HEDGES = _words(
@@ -202,7 +203,8 @@ CONDITIONS: Sequence[Pattern] = (
 # Questions about the illness: hypothetical unless someone is named after them.
 ASKING: Sequence[Pattern] = (
     ({"what", "how"}, {"would", "does", "do", "will", "could", "might"}),
-    ({"is", "isn't", "isnt"}, {"it"}, {"possible", "normal", "common", "likely", "usual", "typical"}),
+    # Not "is it normal to have trouble breathing after surgery?": a patient asks that with it.
+    ({"is", "isn't", "isnt"}, {"it"}, {"possible"}),
     ({"can", "could", "does", "do", "will", "would", "might", "may"}, {"calcification", "calcifications",
                                                                       "calcium", "it", "this", "that", "they"},
      {"cause", "lead", "give", "make", "bring"}),

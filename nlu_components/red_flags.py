@@ -19,6 +19,7 @@ by the rules of ``guide.negation``; a phrase whose own words negate ("can't brea
 from __future__ import annotations
 
 import re
+import threading
 
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -229,6 +230,7 @@ class RedFlagMatcher(GraphComponent):
         self._resource = resource
         self._flags = flags or {}
         self._detector: Optional[RedFlagDetector] = None
+        self._building = threading.Lock()
 
     @classmethod
     def create(cls, config, model_storage, resource, execution_context) -> "RedFlagMatcher":
@@ -246,7 +248,12 @@ class RedFlagMatcher(GraphComponent):
         with model_storage.read_from(resource) as path:
             flags = rasa.shared.utils.io.read_json_file(path / FLAGS_FILE)
             knowledge_source.warn_if_changed(path, [knowledge_files().red_flags], cls.__name__)
-        return cls(config, model_storage, resource, flags)
+        matcher = cls(config, model_storage, resource, flags)
+        # Building the matcher's patterns (thousands, from the word classes) takes a second or
+        # two: done beside the rest of the model's loading, so that neither the time to ready
+        # nor the first patient's message waits for all of it.
+        threading.Thread(target=lambda: matcher.detector, name="red-flag-patterns", daemon=True).start()
+        return matcher
 
     def train(self, training_data: TrainingData) -> Resource:
         red_flags = knowledge_files().red_flags
@@ -258,10 +265,9 @@ class RedFlagMatcher(GraphComponent):
 
     @property
     def detector(self) -> RedFlagDetector:
-        if self._detector is None:
-            self._detector = RedFlagDetector(
-                load_spacy(self._config["spacy_model"]), self._flags
-            )
+        with self._building:
+            if self._detector is None:
+                self._detector = RedFlagDetector(load_spacy(self._config["spacy_model"]), self._flags)
         return self._detector
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -33,6 +33,7 @@ def judge(text: str, phrase: str, gapped=()):
     ("no fever, chest pain or cough", "chest pain"),
     ("neither chest pain nor shortness of breath", "shortness of breath"),
     ("Chest pain: none", "Chest pain"),
+    ("never coughed blood, no fever", "blood"),
 ])
 def test_a_negation_before_the_phrase_drops_it(text, phrase):
     assert judge(text, phrase) == NEGATED
@@ -133,6 +134,7 @@ def test_a_condition_or_a_question_about_the_illness_is_hypothetical(text, phras
     ("what would cause my chest pain", "chest pain"),                          # someone named
     ("what if I have chest pain right now", "chest pain"),                     # happening now
     ("how do I help him, he can't breathe", "can't breathe"),
+    ("Is it normal to have trouble breathing after surgery?", "trouble breathing"),
 ])
 def test_a_present_symptom_near_a_question_is_kept(text, phrase):
     assert judge(text, phrase) is None

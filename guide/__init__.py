@@ -12,7 +12,10 @@ without touching the other.
                  (``load_guide``, ``KnowledgeFileError``)
 - ``model``      ``Guide``, ``Section``, ``Item``, ``Concept`` and the look-ups on them
 - ``words``      word-level helpers (stems, whole-word mentions, slugs, sentences)
-- ``red_flags``  the red-flag phrase file (``read_flags``, ``RedFlagFileError``)
+- ``red_flags``  the red-flag phrase file, its word classes expanded (``read_flags``,
+                 ``RedFlagFileError``)
+- ``negation``   is a symptom mentioned a present one? (``SymptomContext``); its word
+                 lists and patterns live in ``symptom_cues``
 
 Nothing here runs at import time, and this file imports nothing: ``python -m
 guide.paths`` must work with a bare ``python3`` before the virtualenv exists.

@@ -200,6 +200,7 @@ class _Matcher(RedFlagMatcher):
 
     def __init__(self, detector):  # noqa: D107 - test double of the constructor only
         self._detector_for_test = detector
+        self._config = RedFlagMatcher.get_default_config()
 
     @property
     def detector(self):
@@ -240,6 +241,31 @@ def test_a_classifier_alarm_on_a_story_that_is_over_gives_way_to_the_question(de
     message = _classified(text, "report_emergency", [("report_emergency", 0.8), ("ask_recovery", 0.1)])
     _Matcher(detector).process([message])
     assert message.get("intent")["name"] == "ask_recovery"
+
+
+@pytest.mark.parametrize("hits, expected", [
+    ([{"item": "types:atherosclerotic_calcifications", "score": 0.77}], "ask_types"),   # closest item's section
+    ([{"item": "types:atherosclerotic_calcifications", "score": 0.40}], "nlu_fallback"),  # none close enough
+    ([], "nlu_fallback"),
+])
+def test_a_next_guess_that_is_noise_is_routed_as_an_unsure_message(detector, hits, expected):
+    # The alarm took 0.95; the next guess (a second opinion, 0.008) is 16% of what was left:
+    # no booking form for a question about a type.
+    message = _classified("I have no chest pain, nothing like that, I just read my dad's old report. "
+                          "What is atherosclerotic calcification?", "report_emergency",
+                          [("report_emergency", 0.95), ("request_second_opinion", 0.008), ("ask_types", 0.006)])
+    message.set("intent", {"name": "report_emergency", "confidence": 0.95})
+    message.set("guide_items", hits)
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == expected
+    assert message.get("overridden_intent")["name"] == "report_emergency"
+    assert "report_emergency" not in [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_the_next_guess_is_routed_with_the_routers_own_score():
+    config = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    by_name = {c["name"].rsplit(".", 1)[-1]: c for c in config}
+    assert by_name["RedFlagMatcher"]["min_score"] == by_name["GuideIntentRouter"]["min_score"]
 
 
 def test_a_story_that_is_over_takes_the_best_guide_question_among_the_next_guesses(detector):
@@ -287,13 +313,17 @@ def _alarm(detector, text, confidence):
     return message.get("intent")["name"]
 
 
-@pytest.mark.parametrize("text, confidence", [
-    ("wound isnt bleeding and no fever, all healing nicely, just want to know when i can get back to tennis", 0.99),
-    ("If I ever got a fever after the operation, at what temperature should I call you?", 0.98),
-    ("how do i bake sourdough bread", 0.53),
+@pytest.mark.parametrize("text, confidence, then", [
+    ("wound isnt bleeding and no fever, all healing nicely, just want to know when i can get back to tennis", 0.99,
+     "ask_recovery"),
+    ("If I ever got a fever after the operation, at what temperature should I call you?", 0.98, "ask_recovery"),
+    ("how do i bake sourdough bread", 0.53, "ask_recovery"),   # 0.1 of the 0.47 left: it stands
+    # the next guess, 0.1 of the 0.99 left, is noise: unsure, as the fallback would say
+    ("how do i bake sourdough bread", 0.01, "nlu_fallback"),
 ])
-def test_a_classifier_alarm_on_denied_symptoms_a_hypothesis_or_a_weak_guess_gives_way(detector, text, confidence):
-    assert _alarm(detector, text, confidence) == "ask_recovery"
+def test_a_classifier_alarm_on_denied_symptoms_a_hypothesis_or_a_weak_guess_gives_way(detector, text, confidence,
+                                                                                       then):
+    assert _alarm(detector, text, confidence) == then
 
 
 @pytest.mark.parametrize("text, confidence", [

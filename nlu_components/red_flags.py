@@ -18,6 +18,8 @@ by the rules of ``guide.negation``; a phrase whose own words negate ("can't brea
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import re
 import threading
 
@@ -252,8 +254,18 @@ class RedFlagMatcher(GraphComponent):
         # Building the matcher's patterns (thousands, from the word classes) takes a second or
         # two: done beside the rest of the model's loading, so that neither the time to ready
         # nor the first patient's message waits for all of it.
-        threading.Thread(target=lambda: matcher.detector, name="red-flag-patterns", daemon=True).start()
+        threading.Thread(target=matcher._build, name="red-flag-patterns", daemon=True).start()
         return matcher
+
+    def _build(self) -> None:
+        self.detector  # noqa: B018 - builds it
+        # Tokenising the ~20,000 phrases the word classes make leaves freed memory that
+        # glibc keeps: given back, the process is ~20 MB smaller (RSS, measured).
+        gc.collect()
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc: nothing to give back this way
+            pass
 
     def train(self, training_data: TrainingData) -> Resource:
         red_flags = knowledge_files().red_flags

@@ -1,4 +1,5 @@
-"""Shared behaviour of the assistant's actions: the once-per-session disclaimer."""
+"""Shared behaviour of the assistant's actions: the once-per-session disclaimer, and what
+to do should a red-flag symptom happen when a question asks that."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import resources
 from actions.answering import Answer
 
 DISCLAIMER_SLOT = "disclaimer_shown"
@@ -34,7 +36,22 @@ class PatientAction:
     ) -> List[Dict[Text, Any]]:
         start = len(dispatcher.messages)
         events = self.respond(dispatcher, tracker, domain)
+        if not self.emergency_first:
+            self.with_plan(dispatcher, tracker, start)
         return self.with_disclaimer(dispatcher, tracker, start, events)
+
+    def with_plan(self, dispatcher: CollectingDispatcher, tracker: Tracker, start: int) -> None:
+        """"What should I do if I ever get chest pain?": first, what to do (the emergency
+        number, calmly: nothing is happening now), then the reply. The NLU's red-flag
+        matcher names the flags (``red_flag_plan`` of the parse data)."""
+        loaded = resources.current()
+        flags = tracker.latest_message.get("red_flag_plan") or []
+        labels = [loaded.red_flag_labels[f] for f in flags if isinstance(f, str) and f in loaded.red_flag_labels]
+        if not labels:
+            return
+        dispatcher.utter_message(response="utter_emergency_plan", symptom=" or ".join(labels),
+                                 emergency_number=loaded.settings.emergency_number)
+        dispatcher.messages.insert(start, dispatcher.messages.pop())
 
     def with_disclaimer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, start: int,

@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
-from guide.negation import SymptomContext
+from guide.negation import HYPOTHETICAL as CONDITIONAL, SymptomContext
 from guide.paths import content_fingerprint, knowledge_files
 from guide.red_flags import read_flags
 from nlu_components import knowledge_source
@@ -87,6 +87,23 @@ class RedFlagDetector:
         """Whether any listed phrase occurs in ``text``, present or discounted."""
         return bool(self._index.find(text.translate(_APOSTROPHES)))
 
+    def planned(self, text: Text) -> List[Text]:
+        """The red flags a question asks what to do about should they happen ("what should I
+        do if I ever get chest pain?"): mentioned only under a condition, with a question
+        about acting. The answer to that is the emergency number, said calmly (not the
+        alarm: nothing is happening), then the guide (actions/base.py)."""
+        text = text.translate(_APOSTROPHES)
+        if not ACTION_QUESTION.search(text):
+            return []
+        context = SymptomContext(text)
+        flags: List[Text] = []
+        for m in self._index.find(text):
+            words = _edge_words(text[m.start:m.end])
+            gapped = self._gapped.get((m.value, words[0], words[-1]), []) if words else []
+            if context.why_not_present(m.start, m.end, gapped) == CONDITIONAL and m.value not in flags:
+                flags.append(m.value)
+        return flags
+
     def only_discounted(self, text: Text) -> bool:
         """True when ``text`` names red flags but every one is negated, past or played
         down ("no chest pain, just curious"): nothing here is an emergency."""
@@ -134,6 +151,14 @@ def _edge_words(text: Text) -> List[Text]:
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text) if w != "..."]
     words = [w for w in words if w != "."] or words
     return [words[0], words[-1]] if words else []
+
+
+# Asking what to do or whom to call: "what should I do", "who do we call", "should I go to A&E".
+ACTION_QUESTION = re.compile(
+    r"\bwhat (?:should|do|would|must|shall|can) (?:i|we|he|she|they|you) do\b|\bwhat to do\b"
+    r"|\bwho (?:should|do|shall|would) (?:i|we) (?:call|contact|ring|phone)\b|\bwho to (?:call|contact|ring)\b"
+    r"|\bshould (?:i|we) (?:call|ring|phone|go)\b|\b(?:when|where) (?:should|do) (?:i|we) (?:call|go)\b", re.I)
+PLAN = "red_flag_plan"  # parse-data key: the flags a what-to-do question asks about
 
 
 # "no breathing" is a phrase of its own (he has no breathing), "no breathing problems"
@@ -289,6 +314,9 @@ class RedFlagMatcher(GraphComponent):
         for message in messages:
             found = self.detector.find(message.get(TEXT) or "")
             if not found:
+                plan = self.detector.planned(message.get(TEXT) or "")
+                if plan:
+                    message.set(PLAN, plan, add_to_output=True)
                 self._drop_discounted_emergency(message)
                 continue
             for entity in found:

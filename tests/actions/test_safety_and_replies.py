@@ -48,6 +48,30 @@ def test_emergency_without_a_matched_phrase_still_advises():
     assert messages[0]["symptom"] == "What you describe"
 
 
+def test_a_what_to_do_question_about_a_red_flag_gets_the_plan_before_the_answer():
+    from actions.answer_question import ActionAnswerQuestion
+
+    resources.load(Settings.from_env({"EMERGENCY_NUMBER": "112"}))
+    tracker = make_tracker("what should I do if I ever get chest pain or trouble breathing?", "ask_recovery",
+                           slots={"disclaimer_shown": False})
+    tracker.latest_message["red_flag_plan"] = ["chest_pain", "breathing", "no_such_flag"]
+    messages, events = run(ActionAnswerQuestion(), tracker)
+    assert [m["response"] for m in messages[:2]] == ["utter_disclaimer", "utter_emergency_plan"]
+    assert messages[1]["symptom"] == "chest pain or trouble breathing"
+    assert messages[1]["emergency_number"] == "112"
+    assert messages[2]["text"]  # then the guide's answer
+    assert SlotSet("disclaimer_shown", True) in events
+
+
+def test_no_plan_without_flags_the_matcher_named():
+    from actions.answer_question import ActionAnswerQuestion
+
+    tracker = make_tracker("how long is recovery?", "ask_recovery")
+    tracker.latest_message["red_flag_plan"] = ["no_such_flag"]
+    messages, _ = run(ActionAnswerQuestion(), tracker)
+    assert all(m["response"] != "utter_emergency_plan" for m in messages)
+
+
 def test_canned_replies_use_the_domain_response():
     for intent, response in [("greet", "utter_greet"),
                              ("out_of_scope", "utter_out_of_scope"), ("bot_challenge", "utter_bot_challenge")]:

@@ -268,6 +268,26 @@ def test_the_next_guess_is_routed_with_the_routers_own_score():
     assert by_name["RedFlagMatcher"]["min_score"] == by_name["GuideIntentRouter"]["min_score"]
 
 
+@pytest.mark.parametrize("text, plan", [
+    ("What should I do if I ever get chest pain? Just want a plan ready.", ["chest_pain"]),
+    ("in case he is having a seizure, who do we call?", ["seizure"]),
+    ("if I ever had trouble breathing because of lung calcification, what should I do?", ["breathing"]),
+    ("can calcification cause chest pain?", []),                     # no question of what to do
+    ("what should I do about my tablets before the scan?", []),      # no red flag
+    ("no chest pain at all, what should I do before the scan?", []), # denied, not a condition
+])
+def test_a_what_to_do_question_names_the_hypothetical_flags(detector, text, plan):
+    assert detector.planned(text) == plan
+
+
+def test_the_plan_is_in_the_parse_data_and_no_alarm_is_raised(detector):
+    message = _classified("What should I do if I ever get chest pain?", "ask_recovery", [("ask_recovery", 0.9)])
+    _Matcher(detector).process([message])
+    assert message.get("intent")["name"] == "ask_recovery"
+    assert message.get("red_flag_plan") == ["chest_pain"]
+    assert message.as_dict_nlu().get("red_flag_plan") == ["chest_pain"]
+
+
 def test_a_story_that_is_over_takes_the_best_guide_question_among_the_next_guesses(detector):
     # the classifier's next guess is out_of_scope, the guide question comes just after it
     message = _classified("the bleeding stopped days ago. how do i care for the wound now?", "report_emergency",

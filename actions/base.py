@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
 from actions.answering import Answer
+from clinic.responses import EMERGENCY_PLAN_RESPONSE, RED_FLAG_PLAN_KEY
 
 DISCLAIMER_SLOT = "disclaimer_shown"
 
@@ -43,13 +44,13 @@ class PatientAction:
     def with_plan(self, dispatcher: CollectingDispatcher, tracker: Tracker, start: int) -> None:
         """"What should I do if I ever get chest pain?": first, what to do (the emergency
         number, calmly: nothing is happening now), then the reply. The NLU's red-flag
-        matcher names the flags (``red_flag_plan`` of the parse data)."""
+        matcher names the flags (``RED_FLAG_PLAN_KEY`` of the parse data)."""
         loaded = resources.current()
-        flags = tracker.latest_message.get("red_flag_plan") or []
+        flags = tracker.latest_message.get(RED_FLAG_PLAN_KEY) or []
         labels = [loaded.red_flag_labels[f] for f in flags if isinstance(f, str) and f in loaded.red_flag_labels]
         if not labels:
             return
-        dispatcher.utter_message(response="utter_emergency_plan", symptom=" or ".join(labels),
+        dispatcher.utter_message(response=EMERGENCY_PLAN_RESPONSE, symptom=" or ".join(labels),
                                  emergency_number=loaded.settings.emergency_number)
         dispatcher.messages.insert(start, dispatcher.messages.pop())
 

@@ -6,3 +6,8 @@ the socket.io channel and the widget's history must agree on its name: it is wri
 """
 
 EMERGENCY_RESPONSE = "utter_emergency"
+
+# "What should I do if I ever get chest pain?": the NLU's red-flag matcher names the flags
+# under this parse-data key, and the actions send the plan response before their reply.
+RED_FLAG_PLAN_KEY = "red_flag_plan"
+EMERGENCY_PLAN_RESPONSE = "utter_emergency_plan"

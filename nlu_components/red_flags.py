@@ -34,11 +34,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
+from clinic.responses import RED_FLAG_PLAN_KEY
 from guide.negation import HYPOTHETICAL as CONDITIONAL, SymptomContext
 from guide.paths import content_fingerprint, knowledge_files
 from guide.red_flags import read_flags
 from nlu_components import knowledge_source
 from nlu_components.phrase_matching import PhraseIndex, PhraseMatch
+from nlu_components.routing import FALLBACK_INTENT, GuideIntentRouter
 from nlu_components.spacy_pipeline import load_spacy
 
 EMERGENCY_INTENT = "report_emergency"
@@ -98,9 +100,7 @@ class RedFlagDetector:
         context = SymptomContext(text)
         flags: List[Text] = []
         for m in self._index.find(text):
-            words = _edge_words(text[m.start:m.end])
-            gapped = self._gapped.get((m.value, words[0], words[-1]), []) if words else []
-            if context.why_not_present(m.start, m.end, gapped) == CONDITIONAL and m.value not in flags:
+            if self._why_not_present(context, m) == CONDITIONAL and m.value not in flags:
                 flags.append(m.value)
         return flags
 
@@ -138,9 +138,13 @@ class RedFlagDetector:
     def _is_present(self, context: SymptomContext, m: PhraseMatch) -> bool:
         if _NO_TROUBLE.match(context.text, m.end) and _NO.match(context.text[m.start:m.end]):
             return False  # "no breathing problems": not the phrase "no breathing"
+        return self._why_not_present(context, m) is None
+
+    def _why_not_present(self, context: SymptomContext, m: PhraseMatch) -> Optional[Text]:
+        """guide.negation's verdict on one match, with the gapped phrases it may come from."""
         words = _edge_words(context.text[m.start:m.end])
         gapped = self._gapped.get((m.value, words[0], words[-1]), []) if words else []
-        return context.why_not_present(m.start, m.end, gapped) is None
+        return context.why_not_present(m.start, m.end, gapped)
 
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\s\w]")
@@ -158,7 +162,6 @@ ACTION_QUESTION = re.compile(
     r"\bwhat (?:should|do|would|must|shall|can) (?:i|we|he|she|they|you) do\b|\bwhat to do\b"
     r"|\bwho (?:should|do|shall|would) (?:i|we) (?:call|contact|ring|phone)\b|\bwho to (?:call|contact|ring)\b"
     r"|\bshould (?:i|we) (?:call|ring|phone|go)\b|\b(?:when|where) (?:should|do) (?:i|we) (?:call|go)\b", re.I)
-PLAN = "red_flag_plan"  # parse-data key: the flags a what-to-do question asks about
 
 
 # "no breathing" is a phrase of its own (he has no breathing), "no breathing problems"
@@ -316,7 +319,7 @@ class RedFlagMatcher(GraphComponent):
             if not found:
                 plan = self.detector.planned(message.get(TEXT) or "")
                 if plan:
-                    message.set(PLAN, plan, add_to_output=True)
+                    message.set(RED_FLAG_PLAN_KEY, plan, add_to_output=True)
                 self._drop_discounted_emergency(message)
                 continue
             for entity in found:
@@ -379,8 +382,6 @@ class RedFlagMatcher(GraphComponent):
         so it is treated as the router treats one (the guide item closest in meaning, a
         personal finding, a follow-up), and stays ``nlu_fallback`` otherwise: never a
         booking form started on a guess of 0.8%."""
-        from nlu_components.routing import FALLBACK_INTENT, GuideIntentRouter
-
         unsure = {"name": FALLBACK_INTENT, "confidence": 0.0}
         routed = GuideIntentRouter({"min_score": self._config["min_score"]}).route(
             text, FALLBACK_INTENT, message.get("guide_items") or [], [unsure] + ranking)

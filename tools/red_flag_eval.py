@@ -55,12 +55,14 @@ def nlu_flags(model: Path):
 
     from rasa.core.agent import Agent
 
+    from nlu_components.red_flags import EMERGENCY_INTENT
+
     loop = asyncio.new_event_loop()
     agent = Agent.load(str(model))
 
     def flags_of(text):
         parsed = loop.run_until_complete(agent.parse_message(text))
-        if (parsed.get("intent") or {}).get("name") != "report_emergency":
+        if (parsed.get("intent") or {}).get("name") != EMERGENCY_INTENT:
             return []
         return sorted({e["value"] for e in parsed.get("entities", []) if e.get("entity") == "red_flag"}) \
             or ["(classifier)"]

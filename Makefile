@@ -135,7 +135,8 @@ eval: $(MODEL) ## Start the bot; score sealed (totals only), dev and old probes 
 	  $(PY) -m tools.answer_eval --url http://127.0.0.1:$${RASA_PORT:-5005} \
 	  --set sealed=tests/eval/blind/sealed.yml:sealed --set dev=tests/eval/blind/dev.yml \
 	  --set fresh=tests/eval/blind/fresh.yml --set late=tests/eval/blind/late.yml \
-	  --set fifth=tests/eval/blind/fifth.yml --set old=tests/eval/probes.yml \
+	  --set fifth=tests/eval/blind/fifth.yml --set sixth=tests/eval/blind/sixth-dev.yml \
+	  --set sixth-held=tests/eval/blind/sixth-held.yml:sealed --set old=tests/eval/probes.yml \
 	  --out reports/eval --gate
 
 eval-redflags: $(MODEL) ## Red flags on the blind red-flag sets, phrase matcher then whole NLU: dev failures, held-out totals only

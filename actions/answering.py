@@ -18,62 +18,17 @@ from actions.replies import (
     INTENT_SECTIONS, SUBJECT_ENTITIES, Answer, Context, Reply, full_section, item_answer, items_answer,
     overview_aspect, payload, section_intent, section_summary, specialist_answer,
 )
+from actions.question_cues import (
+    ABOUT_THAT, AFTER_TREATMENT, CONTINUE_MARGIN, EXCLUDING, FINDING, FORMS, GENERAL_TOPIC, KINDS,
+    LINKED, LINKED_ITEM_SCORE, MORE_WORDS, NAME_ASKED, OTHERS, READY_FOR_VISIT, REFERS_BACK, SECTION_CUES,
+    THREAD_LEAD, WHAT_IS,
+)
 from actions.retrieval import (
     SEMANTIC_ANYWHERE, SEMANTIC_IN_SECTION, Hits, distinct_type, named_elsewhere, semantic_pick,
 )
 
-# "that", "it", "those": the message is about what the conversation is already on.
-_REFERS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|they|one|ones|kind)\b", re.I)
 
-# "what kinds are there?", "different sorts": the types, whatever the classifier guessed.
-_KINDS = re.compile(r"\b(?:kinds?|types?|sorts?|varieties|categories|different)\b", re.I)
-# A word that asks for a section itself: a message with one asks that section's question,
-# however elliptical ("doctor for kidneys?" after the types).
-_SECTION_CUES = {
-    "specialists": re.compile(r"\b(?:doctors?|specialists?|who|\w+ologists?)\b", re.I),
-    "types": re.compile(r"\b(?:kinds?|types?|sorts?)\b", re.I),
-    "treatment": re.compile(r"\b(?:treat\w*)\b", re.I),
-    "preparation": re.compile(r"\b(?:prepar\w*|ready)\b", re.I),
-    "recovery": re.compile(r"\b(?:recover\w*)\b", re.I),
-}
-# "what other approaches are there apart from surgery?": the rest of the section.
-_EXCLUDING = re.compile(r"\b(?:apart from|other than|besides|except|instead of|alternatives? to|"
-                        r"aside from|rather than)\b", re.I)
-_OTHERS = re.compile(r"\b(?:other|others|else|alternatives?|options?|approaches)\b", re.I)
-# "what are they linked to?" after a type: its causes, which its own text gives.
-_LINKED = re.compile(r"\b(?:linked|associated|related|connected|tied)\s+(?:to|with)\b|\bcaus(?:e|es|ed)\b", re.I)
-# "is it possible to get calcium in the rotator cuff tendon?": whether a type forms there.
-_FORMS = re.compile(r"\b(?:get|have|got)\s+(?:calcium|calcifications?|calcium deposits?|deposits)\b"
-                    r"|\b(?:form|forms|build up|builds up|develop|occur|appear|collect|calcify)\b", re.I)
-# "how do I find a doctor who specialises in this?": the preparation step, not a specialist.
-_FINDING = re.compile(r"\b(?:find|finding|look(?:ing)? for|search|research|choose|pick|work out)\b", re.I)
-# "what are calcifications in the lungs?": asks what a type is, whatever section was guessed.
-_WHAT_IS = re.compile(r"^(?:.*[.!?,]\s+)?(?:so\s+|and\s+)?(?:what|wat)(?:'s|s| is| are| r)\b", re.I)
-# The topic itself, named in general ("who treats calcified lesions?"): not the subject so far.
-_GENERAL_TOPIC = re.compile(r"\b(?:calcifi\w*|calcified|lesions?|calcium deposits?)\b", re.I)
-# "do I have to prepare for them?" after the tests: the question's section, about the item
-# so far, answered by that section's item sharing its words (LINKED_ITEM_SCORE: between the
-# guide's items the strongest link is 0.47, Diagnostic Assessment -> Prepare for Diagnostic
-# Tests; five pairs of the guide reach 0.3 (also physiotherapy in treatment and recovery,
-# follow-up and scheduling appointments, metastatic calcifications and medications for
-# calcium levels, managing and listing symptoms); the next pairs score 0.25).
-_ABOUT_THAT = re.compile(r"\b(?:for|about|of|with|to|before|after|from)\s+(?:it|them|that|those|these|this)\b", re.I)
-LINKED_ITEM_SCORE = 0.3
-# "after the treatment what pain meds can I take?", "and after surgery, exercises too?":
-# a question about the time after a treatment is one about recovery, whatever it names.
-_AFTER_TREATMENT = re.compile(r"\b(?:after|following|post)[\s-]+(?:the\s+|my\s+|her\s+|his\s+|your\s+|a\s+)?"
-                              r"(?:surgery|op|operation|procedure|treatment|removal)\b", re.I)
-# "any tips for getting ready for the appointment?": the whole preparation section (the
-# section is about preparing for the visit), not its step "Schedule Appointments".
-_READY_FOR_VISIT = re.compile(r"\b(?:ready|prepare|preparing|prep)\b[^.?!]{0,25}\b(?:for|before)\s+"
-                              r"(?:(?:the|my|an|a|our|his|her|this|that|first)\s+){0,2}"
-                              r"(?:appointments?|appt|visit|consultation|consult)\b", re.I)
-# How close to the best item overall an item of the section so far must be for an
-# elliptical follow-up to stay in that section by meaning alone.
-CONTINUE_MARGIN = 0.10
-
-
-def _items_named(guide: Guide, entities: Dict[str, List[str]]) -> List[Item]:
+def items_named(guide: Guide, entities: Dict[str, List[str]]) -> List[Item]:
     items = []
     for section in guide.sections.values():
         for value in entities.get(section.entity or "", []):
@@ -93,7 +48,7 @@ def _ordinal(text: str) -> Optional[int]:
     return None
 
 
-def _concept_from(
+def concept_from(
     guide: Guide, entities: Dict[str, List[str]], order: Sequence[str] = SUBJECT_ENTITIES
 ) -> Optional[Concept]:
     for entity in order:
@@ -110,38 +65,51 @@ def answer_for(
 ) -> Answer:
     """The answer to a guide question, given this message's entities, the context and the
     semantic retriever's closest items (``hits``: (item ref, cosine score), best first)."""
-    if intent == "ask_more":
+    if intent == "ask_more" and not set(stems(text)) - MORE_WORDS:
         return tell_more(guide, context)
+    if intent == "ask_more":  # "and the 'follow what they tell you' one": names what it wants more of
+        return _follow_up(guide, entities, context, text, hits)
     if intent == "ask_followup" or intent not in INTENT_SECTIONS:
         # Another intent routed here (e.g. a rule added later): answer from what was named.
         return _follow_up(guide, entities, context, text, hits)
     key = INTENT_SECTIONS[intent]
-    named = _items_named(guide, entities)
-    concept = _concept_from(guide, entities)
+    named = items_named(guide, entities)
+    concept = concept_from(guide, entities)
     kept = _continued(guide, key, entities, named, concept, context, text, hits)
     if kept:
         return kept
-    if key == "preparation" and _READY_FOR_VISIT.search(text) \
+    threaded = _meaning_on_thread(guide, key, context, text, hits)
+    if threaded:
+        return item_answer(guide, threaded)
+    asked = _section_asked(key, text) if not (named or concept) else None
+    if asked:
+        return section_summary(guide, asked)
+    if key == "preparation" and READY_FOR_VISIT.search(text) \
             and all(i.key == "schedule_appointments" for i in named if i.section == key):
         return section_summary(guide, key)
-    if key == "treatment" and _AFTER_TREATMENT.search(text):
+    if key == "treatment" and AFTER_TREATMENT.search(text):
         if _asks_section("recovery", text):  # "what does recovery look like after treatment?"
             return answer_for(guide, "ask_recovery", entities, context, text, hits)
         after = guide.search_items("recovery", text) or semantic_pick(guide, hits, "recovery", text=text)
         if after:
             return item_answer(guide, after)
-    typed = _type_asked(guide, key, entities, named, concept, context, text)
+    typed = _type_asked(guide, key, entities, named, concept, context, text, hits)
     if typed:
         return item_answer(guide, typed)
     if context.item and not context.item.startswith(key + ":") and not (named or concept) \
-            and _ABOUT_THAT.search(text):
+            and ABOUT_THAT.search(text):
         linked = guide.closest_item(key, context.item, LINKED_ITEM_SCORE)
         if linked:
             return item_answer(guide, linked)
-    if key not in ("specialists", "types") and _KINDS.search(text) and not concept and not named \
-            and not any(_asks_section(k, text) for k in _SECTION_CUES if k != "types"):
+    if key not in ("specialists", "types") and KINDS.search(text) and not concept and not named \
+            and not any(_asks_section(k, text) for k in SECTION_CUES if k != "types"):
         return section_summary(guide, "types")  # "are there different sorts of calcium deposits?"
-    elsewhere = named_elsewhere(key, named, hits)
+    # Named elsewhere, unless the thread and the classifier agree on this section ("how's
+    # that different from physio?" among the recovery steps), or a type named gives the
+    # causes asked for ("the organ kind, is that one caused by infections?").
+    on_thread = context.section == key and REFERS_BACK.search(text)
+    causes_of_type = intent == "ask_causes" and concept and concept.entity == "lesion_type"
+    elsewhere = [] if on_thread or causes_of_type else named_elsewhere(key, named, hits)
     if elsewhere:
         return items_answer(guide, elsewhere)
     if intent == "ask_causes":
@@ -153,7 +121,7 @@ def answer_for(
             if related and len(related) <= 2:
                 answer = items_answer(guide, related)
                 answer.replies += overview_aspect(guide, "causes").replies[:1]
-        elif context.item and context.item.startswith("types:") and _REFERS_BACK.search(text):
+        elif context.item and context.item.startswith("types:") and REFERS_BACK.search(text):
             # "what could cause that?" after a type: the type's own text gives its causes.
             answer = item_answer(guide, guide.item(context.item))
             answer.replies += overview_aspect(guide, "causes").replies[:1]
@@ -162,7 +130,7 @@ def answer_for(
         return overview_aspect(guide, "detection")
     if key == "overview":
         # "what is brain calcification usually associated with?": the type named.
-        concept = _concept_from(guide, entities, ("lesion_type",))
+        concept = concept_from(guide, entities, ("lesion_type",))
         if concept and guide.section("types").item(concept.value):
             return item_answer(guide, guide.section("types").item(concept.value))
         # "can tendons get it too?": a place or kind the lay lists lack, close to one type.
@@ -181,8 +149,8 @@ def answer_for(
             and _asks_section(i.section, text) and not _asks_section(key, text)]
     if cued and not own:
         return items_answer(guide, cued)
-    refers_back = _REFERS_BACK.search(text) and not asks_for_whole_section(text) and not concept
-    if own and _EXCLUDING.search(text) and _OTHERS.search(text):
+    refers_back = REFERS_BACK.search(text) and not asks_for_whole_section(text) and not concept
+    if own and EXCLUDING.search(text) and OTHERS.search(text):
         return section_summary(guide, key)
     if own:
         if refers_back:  # "is there medicine for that one?" after metastatic calcifications
@@ -190,10 +158,12 @@ def answer_for(
         return items_answer(guide, own + ([found] if found and found not in own else []))
     if key == "specialists":
         steps = [i for i in named if i.section == "preparation"]
-        if steps and _FINDING.search(text):
+        if steps and FINDING.search(text):
             return items_answer(guide, steps)
         # The most specific subject first: "calcium in my kidney" names a type and a place.
-        subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
+        subject = concept_from(guide, entities, ("location", "cause", "lesion_type"))
+        if not subject and not named and OTHERS.search(text):
+            return section_summary(guide, key)  # "which other doctors might be involved?"
         if subject:
             return specialist_answer(guide, subject)
         # "who should he see?" after a finding: the subject so far, unless the words
@@ -202,7 +172,7 @@ def answer_for(
             return specialist_answer(guide, context.subject)
         if found:
             return item_answer(guide, found)
-        if context.subject and not _GENERAL_TOPIC.search(text):
+        if context.subject and not GENERAL_TOPIC.search(text):
             return specialist_answer(guide, context.subject)
         return section_summary(guide, key)
     if concept and not asks_for_whole_section(text):
@@ -211,7 +181,7 @@ def answer_for(
             related = [section.item(concept.value)]
         if related and len(related) <= 2:
             return items_answer(guide, related)
-    elif key == "treatment" and context.subject and _REFERS_BACK.search(text) and not concept:
+    elif key == "treatment" and context.subject and REFERS_BACK.search(text) and not concept:
         # "how is it treated?" after metastatic calcifications: what the guide says for
         # that subject first, then the section.
         related = guide.items_about(key, context.subject)
@@ -235,28 +205,61 @@ def answer_for(
     others = [i for i in named if i.section not in (key, "types")]
     if others and not asks_for_whole_section(text):
         return items_answer(guide, others)
+    # Nothing of this section, a kind or place named and no word of the section ("I want
+    # ask about calcification in the brain of my son" filed under preparation): its type.
+    if concept and key != "types" and not _asks_section(key, text) and not asks_for_whole_section(text):
+        kind = guide.section("types").item(concept.value) if concept.entity == "lesion_type" else None
+        related = [kind] if kind else guide.items_about("types", concept)
+        if len(related) == 1:
+            return item_answer(guide, related[0])
     return section_summary(guide, key)
 
 
+def _section_asked(key: str, text: str) -> Optional[str]:
+    """The section a question asks for as a whole, in words only of section questions:
+    its intent's own ("what is recovery like after the operation?": the time after a
+    treatment is recovery's frame), or the one section its words name when the classifier
+    guessed another ("what does recovery usually involve?" filed under treatment)."""
+    frame = AFTER_TREATMENT.sub(" ", text)  # "after the operation" is recovery's frame
+    if frame != text and key != "specialists" and not _asks_section("treatment", frame):
+        return "recovery" if asks_for_whole_section(frame) else None
+    cued = [k for k in SECTION_CUES if k != "specialists" and _asks_section(k, text)]
+    if len(cued) != 1 or cued[0] == key or _asks_section(key, text):
+        return None  # the intent's own section, or no one other: the usual path decides
+    return cued[0] if asks_for_whole_section(text) else None
+
+
 def _asks_section(key: str, text: str) -> bool:
-    """Whether ``text`` has a word that asks for section ``key`` itself (``_SECTION_CUES``)."""
-    cue = _SECTION_CUES.get(key)
+    """Whether ``text`` has a word that asks for section ``key`` itself (``SECTION_CUES``)."""
+    cue = SECTION_CUES.get(key)
     return bool(cue and cue.search(text))
 
 
 def _type_asked(guide: Guide, key: str, entities: Dict[str, List[str]], named: List[Item],
-                concept: Optional[Concept], context: Context, text: str) -> Optional[Item]:
+                concept: Optional[Concept], context: Context, text: str, hits: Hits = ()) -> Optional[Item]:
     """The type a question is about when its words say so, whatever section the classifier
     guessed: "what are calcifications in the lungs?" (a type named, asked what it is), or
     "what are they usually linked to?" right after a type (its causes)."""
     if key in ("types", "overview") or _asks_section(key, text):
         return None
-    kind = _concept_from(guide, entities, ("lesion_type",))
-    if kind and (_WHAT_IS.search(text) or _LINKED.search(text) or _FORMS.search(text)) \
+    kind = concept_from(guide, entities, ("lesion_type",))
+    if kind and (WHAT_IS.search(text) or LINKED.search(text) or FORMS.search(text) or NAME_ASKED.search(text)) \
             and all(i.section == "types" for i in named):
         return guide.section("types").item(kind.value)
-    if (not concept and context.item and context.item.startswith("types:")
-            and _LINKED.search(text) and _REFERS_BACK.search(text)):
+    if NAME_ASKED.search(text) and not kind and key != "specialists":
+        # "... it's depositing where it shouldn't, what's that called?": the type it describes.
+        related = guide.items_about("types", concept) if concept else []
+        return related[0] if len(related) == 1 else (
+            distinct_type(guide, hits, min_score=SEMANTIC_IN_SECTION) or semantic_pick(guide, hits, "types"))
+    if (not kind and concept and concept.entity == "location" and FORMS.search(text)
+            and hits and hits[0][0].startswith("types:")):
+        # "can other organs get calcium in them too?" (a place named, closest to a type)
+        related = guide.items_about("types", concept)
+        if len(related) == 1:
+            return related[0]
+    # "what are they linked to?" / "can it come from an infection?" right after a type: its causes.
+    if ((not concept or concept.entity == "cause") and context.item and context.item.startswith("types:")
+            and LINKED.search(text) and REFERS_BACK.search(text)):
         return guide.item(context.item)
     return None
 
@@ -272,6 +275,20 @@ def _narrower(guide: Guide, key: str, found: Optional[Item], subject: Optional[C
     return next((i for i in related if i != found and title & set(stems(i.title))), None)
 
 
+def _meaning_on_thread(guide: Guide, key: str, context: Context, text: str, hits: Hits) -> Optional[Item]:
+    """"she's on loads of tablets, do they need to know all of them?" while preparing: its
+    words name a treatment, but its meaning is clearly the step of the section so far
+    (closest item overall, THREAD_LEAD ahead of the classifier's section)."""
+    here = context.section
+    if not here or here in (key, "overview") or asks_for_whole_section(text) or _asks_section(key, text):
+        return None
+    items = [(ref, score) for ref, score in hits if ":" in ref]
+    if not items or not items[0][0].startswith(here + ":") or items[0][1] < SEMANTIC_ANYWHERE:
+        return None
+    own_best = max((score for ref, score in items if ref.startswith(key + ":")), default=0.0)
+    return guide.item(items[0][0]) if items[0][1] - own_best >= THREAD_LEAD else None
+
+
 def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], named: List[Item],
                concept: Optional[Concept], context: Context, text: str, hits: Hits) -> Optional[Answer]:
     """An elliptical follow-up ("and if they have to take it out?" after the specialists,
@@ -282,11 +299,13 @@ def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], named: Li
     if (not here or here == key or not guide.section(here).items or asks_for_whole_section(text)
             or _asks_section(key, text) or not continues_previous(text)):
         return None
+    if here != "types" and FORMS.search(text) and hits and hits[0][0].startswith("types:"):
+        return None  # "can other organs get calcium in them too?": whether a type forms there
     own = [i for i in named if i.section == here]
     if own:
         return items_answer(guide, own)
     if here == "specialists":
-        subject = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
+        subject = concept_from(guide, entities, ("location", "cause", "lesion_type"))
         if subject and guide.related_items(here, subject.guide_terms or (subject.value,)):
             return specialist_answer(guide, subject)
     else:
@@ -304,46 +323,19 @@ def _continued(guide: Guide, key: str, entities: Dict[str, List[str]], named: Li
     return None
 
 
-def finding_answer(guide: Guide, entities: Dict[str, List[str]], hits: Hits = ()) -> Answer:
-    """After the caution that only a doctor can say what a result means: what the guide
-    says in general about the thing the patient's scan or report names, if it names one."""
-    named = _items_named(guide, entities)
-    items = [i for i in named if i.section == "types"]
-    if not items:  # "report: calcified granuloma right lung": the place's type before "radiology"
-        concept = _concept_from(guide, entities)
-        if concept and concept.entity == "lesion_type":
-            items = [guide.section("types").item(concept.value)]
-        elif concept:
-            items = guide.items_about("types", concept)[:2]
-    items = items or named
-    # "my scan says calcified lesion": closest to a section's own words, not to an item.
-    general = bool(hits) and ":" not in hits[0][0]
-    if not items and not general:
-        picked = (distinct_type(guide, hits, min_score=SEMANTIC_IN_SECTION)
-                  or semantic_pick(guide, hits, None, SEMANTIC_ANYWHERE))
-        items = [picked] if picked else []
-    if not items:
-        # Nothing the guide has a part for: what calcified lesions are, in general.
-        return section_summary(guide, "overview")
-    answer = item_answer(guide, items[0], lead="In general, the guide says: ")
-    for extra in items[1:2]:
-        answer.replies += item_answer(guide, extra).replies
-    return answer
-
-
 def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, text: str,
                hits: Hits = ()) -> Answer:
-    named = _items_named(guide, entities)
+    named = items_named(guide, entities)
     if named:
         in_context = [i for i in named if i.section == context.section]
         # A type named while talking about specialists or treatment continues that topic.
         if not in_context and context.section in ("specialists", "treatment"):
-            concept = _concept_from(guide, entities)
+            concept = concept_from(guide, entities)
             if concept and concept.entity == "lesion_type":
                 intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
                 return answer_for(guide, intent, entities, context, text, hits)
         return items_answer(guide, in_context or named)
-    concept = _concept_from(guide, entities, ("location", "cause", "lesion_type"))
+    concept = concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
         if _asks_section("specialists", text):  # "doctor for kidneys?"
             return specialist_answer(guide, concept)

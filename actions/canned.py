@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.answering import finding_answer
+from actions.findings import finding_answer
 from actions.base import PatientAction, latest_entities, latest_hits, latest_intent, send
 
 # Intents answered with a fixed response from the domain.

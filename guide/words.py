@@ -65,7 +65,9 @@ _SECTION_WORDS_TEXT = """type types kind kinds sort sorts variety varieties cate
     next point points general overall typical typically main usual manage managed
     management handle handles care cares go goes form forms appointment appointments
     visit visits consultation before beforehand tips tip advice done see seeing week weeks
-    month months tomorrow soon upcoming options available possible usually exactly else prep"""
+    month months tomorrow soon upcoming options available possible usually exactly else prep
+    involve involves involved like process entail entails better need needs normally
+    calcification calcifications calcified lesion lesions calcium deposit deposits"""
 _SECTION_WORDS = frozenset(stems(_SECTION_WORDS_TEXT))
 _SECTION_WORDS_RAW = frozenset(w for w in _SECTION_WORDS_TEXT.split() if len(w) >= 5)
 _SENTENCES = re.compile(r"[^.!?]+[.!?]*")
@@ -137,7 +139,9 @@ ORDINALS = {
 }
 _POSITION = re.compile(
     r"\b(?:" + "|".join(ORDINALS) + r")\s+(?:one|ones|point|option|item|type|kind|step|doctor|specialist)\b"
-    r"|\bnumber\s+\d\b|\bno\.\s*\d\b",  # "number 3", "no. 3" (not "no 3D scan", "no 2 alike")
+    r"|\bnumber\s+\d\b|\bno\.\s*\d\b"  # "number 3", "no. 3" (not "no 3D scan", "no 2 alike")
+    # a bare place: "5th", "the third?", "and the last"
+    r"|^\W*(?:(?:and|ok|okay|so)\W+)?(?:the\s+)?(?:" + "|".join(ORDINALS) + r")\W*$",
     re.I)
 
 

@@ -34,11 +34,11 @@ Other requests (a person, "forget me"), small talk and emergencies are never cha
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Collection, Dict, List, Optional, Text
 
 from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from guide.model import QUESTION_INTENTS
@@ -48,6 +48,7 @@ DIAGNOSIS_INTENT = "ask_diagnosis"
 FALLBACK_INTENT = "nlu_fallback"
 REQUEST_INTENTS = {"request_appointment", "request_second_opinion"}
 FOLLOW_UP_INTENT = "ask_followup"
+OUT_OF_SCOPE = "out_of_scope"
 BOOKING_WORDS = re.compile(r"\b(?:book\w*|appointments?|apointments?|appt|opinion|schedul\w*|see (?:a|an|the|someone)|"
                            r"visit|slot|consult\w*|arrange|come in)\b", re.I)
 # Asking to be seen here ("could I see one of your doctors", "can you book me in"): with
@@ -148,8 +149,10 @@ class GuideIntentRouter(GraphComponent):
         return training_data
 
     def route(self, text: Text, intent: Optional[Text], hits: List[Dict[Text, Any]],
-              ranking: Optional[List[Dict[Text, Any]]] = None) -> Optional[tuple]:
-        """(intent, confidence) to use instead of ``intent``, or None to keep it."""
+              ranking: Optional[List[Dict[Text, Any]]] = None,
+              named: Collection[Text] = ()) -> Optional[tuple]:
+        """(intent, confidence) to use instead of ``intent``, or None to keep it; ``named``:
+        the values of the message's entities (a guide item's key, for an item named)."""
         if intent in REQUEST_INTENTS and continues_previous(text) and not BOOKING_WORDS.search(text):
             return FOLLOW_UP_INTENT, 1.0
         if intent not in REPLACEABLE:
@@ -177,6 +180,12 @@ class GuideIntentRouter(GraphComponent):
                     return SPECIALIST_INTENT, float(guess.get("confidence") or 0.0)
         if intent == FALLBACK_INTENT and continues_previous(text):
             return FOLLOW_UP_INTENT, 1.0  # "what about if it's cancer?": on the thread so far
+        if intent == OUT_OF_SCOPE and hits and ":" in str(hits[0].get("item", "")):
+            # "is that the radiologist's job?": a guide item named in words and closest in meaning
+            section, key = str(hits[0]["item"]).split(":", 1)
+            score = float(hits[0].get("score", 0.0))
+            if key in named and score >= self._min_score and section in SECTION_INTENT:
+                return SECTION_INTENT[section], score
         if intent == FALLBACK_INTENT and hits:
             ref, score = hits[0].get("item", ""), float(hits[0].get("score", 0.0))
             section = ref.split(":", 1)[0]
@@ -189,8 +198,9 @@ class GuideIntentRouter(GraphComponent):
             text, intent = message.get(TEXT), message.get(INTENT)
             if not text or not isinstance(intent, dict):  # a training example's label is a str
                 continue
+            named = {str(e.get("value")) for e in message.get(ENTITIES) or [] if isinstance(e, dict)}
             routed = self.route(text, intent.get("name"), message.get("guide_items") or [],
-                                message.get(INTENT_RANKING_KEY) or [])
+                                message.get(INTENT_RANKING_KEY) or [], named)
             if routed:
                 _set_intent(message, *routed)
         return messages

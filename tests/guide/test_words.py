@@ -64,6 +64,12 @@ def test_a_contracted_question_word_asks_its_own_question():
     ("no. 4 please", True),
     ("I had no 3D scan, only an x-ray", False),
     ("no 2 doctors say the same", False),
+    ("3rd", True),
+    ("the second?", True),
+    ("ok the last", True),
+    ("last", True),
+    ("the last time it hurt", False),
+    ("second opinion", False),
 ])
 def test_a_place_in_the_list_just_shown(text, named):
     assert names_position(text) is named

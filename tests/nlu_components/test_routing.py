@@ -57,6 +57,25 @@ def test_an_unsure_message_close_to_an_item_asks_about_its_section():
     assert route("painkillers from the chemist ok?", "ask_treatment", hits) is None  # the classifier was sure
 
 
+def test_out_of_scope_naming_the_closest_guide_item_asks_about_it():
+    hits = [{"item": "specialists:radiologist", "score": 0.62}, {"item": "specialists", "score": 0.5}]
+    router = GuideIntentRouter({})
+    text = "would that be what a radiologist does"
+    assert router.route(text, "out_of_scope", hits, [], {"radiologist"}) == ("ask_specialist", 0.62)
+    assert router.route(text, "out_of_scope", hits, [], set()) is None  # not named in words
+    assert router.route(text, "out_of_scope", [dict(hits[0], score=0.4)], [], {"radiologist"}) is None
+    assert router.route(text, "out_of_scope", hits, [], {"surgeon"}) is None  # words and meaning disagree
+
+
+def test_process_passes_the_named_items():
+    message = Message.build(text="would that be what a radiologist does")
+    message.set("intent", {"name": "out_of_scope", "confidence": 0.7})
+    message.set("entities", [{"entity": "specialist", "value": "radiologist", "start": 20, "end": 31}])
+    message.set("guide_items", [{"item": "specialists:radiologist", "score": 0.62}])
+    GuideIntentRouter({}).process([message])
+    assert message.get("intent") == {"name": "ask_specialist", "confidence": 0.62}
+
+
 def test_process_sets_intent_and_ranking():
     message = Message.build(text=FINDINGS[1])
     message.set("intent", {"name": "ask_types", "confidence": 0.8})

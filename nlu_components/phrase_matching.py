@@ -16,6 +16,9 @@ from typing import Iterable, List, Optional, Sequence, Set, Tuple
 # A word this similar (difflib ratio) to a phrase word counts as a typo of it.
 _TYPO_RATIO = 0.75  # a first cut; edit_distance() decides
 _MIN_TYPO_LEN = 5
+# How many of the most similar phrase words are weighed (difflib ranks ties arbitrarily:
+# with three, "pian" saw "plan", "pins" and "pink" but not "pain").
+_TYPO_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,14 @@ class PhraseIndex:
             ):
                 close = [
                     c
-                    for c in difflib.get_close_matches(word, self._phrase_words, 3, _TYPO_RATIO)
+                    for c in difflib.get_close_matches(word, self._phrase_words, _TYPO_CANDIDATES, _TYPO_RATIO)
                     if edit_distance(word, c) <= max_typos(word)
                 ]
                 if close:
-                    word, changed = close[0], True
+                    # The fewest edits first, then the same letters swapped ("pian" is "pain",
+                    # not "plan", though both are one edit away and equally similar).
+                    word = min(close, key=lambda c: (edit_distance(word, c), sorted(c) != sorted(word)))
+                    changed = True
             words.append(word)
         if not changed:
             return None, False

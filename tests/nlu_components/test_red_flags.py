@@ -354,3 +354,16 @@ def test_a_classifier_alarm_on_denied_symptoms_a_hypothesis_or_a_weak_guess_give
 ])
 def test_a_classifier_alarm_with_a_present_symptom_or_no_question_stays(detector, text, confidence):
     assert _alarm(detector, text, confidence) == "report_emergency"
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("chest pian since an hour", "chest_pain"),  # two letters swapped: "pain", not "plan"
+    ("sudden chest pian and sweaty", "chest_pain"),
+    ("she is unconcious on the floor", "collapse"),
+])
+def test_a_swap_of_two_letters_is_read_as_the_phrase_word(detector, text, flag):
+    assert flag in flags_in(detector, text)
+
+
+def test_a_real_word_is_not_corrected_into_a_red_flag(detector):
+    assert flags_in(detector, "I have a plan for my chest scan") == set()

@@ -335,6 +335,9 @@ def _follow_up(guide: Guide, entities: Dict[str, List[str]], context: Context, t
                 intent = "ask_specialist" if context.section == "specialists" else "ask_treatment"
                 return answer_for(guide, intent, entities, context, text, hits)
         return items_answer(guide, in_context or named)
+    cued = [k for k in SECTION_CUES if _asks_section(k, text)]
+    if len(cued) == 1 and asks_for_whole_section(text):
+        return section_summary(guide, cued[0])  # "types?", "and the treatments?"
     concept = concept_from(guide, entities, ("location", "cause", "lesion_type"))
     if concept:
         if _asks_section("specialists", text):  # "doctor for kidneys?"

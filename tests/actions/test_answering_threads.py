@@ -117,3 +117,9 @@ def test_a_kind_named_with_nothing_of_the_section_asked_is_that_type(guide):
     messages, _ = run(make_tracker("how do we prepare for her brain calcification appointment?",
                                    "ask_preparation", [entity("lesion_type", "brain_calcifications")]))
     assert guide.item("types:brain_calcifications").text not in messages[0]["text"]
+
+
+def test_a_bare_section_word_as_a_follow_up_is_that_section(guide):
+    for text, key in (("types?", "types"), ("and the treatments?", "treatment"), ("recovery??", "recovery")):
+        messages, _ = run(make_tracker(text, "ask_followup", slots={"section": "overview"}))
+        assert heading(guide, key) in messages[0]["text"], text

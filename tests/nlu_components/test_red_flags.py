@@ -367,3 +367,17 @@ def test_a_swap_of_two_letters_is_read_as_the_phrase_word(detector, text, flag):
 
 def test_a_real_word_is_not_corrected_into_a_red_flag(detector):
     assert flags_in(detector, "I have a plan for my chest scan") == set()
+
+
+def test_typo_lookups_are_bounded_per_message(detector):
+    """A message of made-up words (0.7-0.8 s before the bound, 2,000 characters) looks up
+    at most _MAX_TYPO_LOOKUPS words; a typo among the first ones is still read."""
+    from nlu_components import phrase_matching
+
+    index = detector._index
+    made_up = " ".join(f"zq{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}xv" for i in range(300))
+    before = index._typo_of.cache_info()
+    assert "chest_pain" in flags_in(detector, "chest pian " + made_up)
+    after = index._typo_of.cache_info()
+    lookups = (after.hits + after.misses) - (before.hits + before.misses)
+    assert lookups == phrase_matching._MAX_TYPO_LOOKUPS

@@ -8,7 +8,9 @@ every booking (the console flagged them all; its top "fallback messages" were e-
 and names). Here, after NLU and before the policies, a ``nlu_fallback`` message
 becomes ``inform`` (the domain's intent for an answer to a form's question) when a form
 is active and asks for a free-text slot: a ``text`` slot filled by the form's own
-validation action (``custom`` mapping). So does a message shaped like contact details
+validation action (``custom`` mapping), and so does an ``ask_followup`` with no question
+mark and no entity (a name the classifier took for "and the kidneys?"). So does a message
+shaped like contact details
 (an e-mail address, a phone number) whatever the classifier guessed, unless it is an
 emergency, "cancel" or another request. The classifier's ranking is kept below it.
 
@@ -27,6 +29,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 FALLBACK_INTENT = "nlu_fallback"
+FOLLOW_UP_INTENT = "ask_followup"
 ANSWER_INTENT = "inform"
 # Never turned into an answer: what the form itself treats as leaving or interrupting it.
 KEEP = {"report_emergency", "cancel", "restart", "request_human", "request_data_deletion"}
@@ -69,8 +72,12 @@ def as_contact_answer(parse_data: Dict[str, Any]) -> Dict[str, Any]:
 
 def as_form_answer(parse_data: Dict[str, Any]) -> Dict[str, Any]:
     name = (parse_data.get("intent") or {}).get("name")
-    contact = bool(CONTACT_SHAPE.search(parse_data.get("text") or ""))
-    if name == ANSWER_INTENT or name in KEEP or not (name == FALLBACK_INTENT or contact):
+    text = parse_data.get("text") or ""
+    contact = bool(CONTACT_SHAPE.search(text))
+    # "Rosalind Okafor" read as an elliptical follow-up ("and the kidneys?"): a follow-up
+    # points at something (a guide entity) or asks; a bare name does neither.
+    bare = name == FOLLOW_UP_INTENT and "?" not in text and not parse_data.get("entities")
+    if name == ANSWER_INTENT or name in KEEP or not (name == FALLBACK_INTENT or contact or bare):
         return parse_data
     answer = {"name": ANSWER_INTENT, "confidence": 1.0}
     ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != ANSWER_INTENT]

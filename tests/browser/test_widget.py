@@ -135,7 +135,8 @@ def test_conversation_history_and_escaping_on_the_demo_page(channels, browser, p
         title = latest.inner_text()
         bots = page.locator(".clw-bot").count()
         latest.click()
-        page.locator(".clw-user", has_text=title).wait_for()
+        # the button's title as the patient's message (exactly: "Types" is also in "what types are there?")
+        page.locator(".clw-user .clw-bubble", has_text=re.compile(rf"^{re.escape(title)}$")).wait_for()
         page.wait_for_function("n => document.querySelectorAll('.clw-bot').length > n", arg=bots)
         assert page.locator(".clw-choices:not(.clw-stale)").count() <= 1
         assert axe_violations(page) == []

@@ -54,6 +54,16 @@ def test_other_intents_are_never_replaced(intent):
     assert as_form_answer(data) is data
 
 
+def test_a_bare_name_read_as_a_follow_up_is_the_answer():
+    data = dict(FALLBACK, intent={"name": "ask_followup", "confidence": 0.9}, entities=[])
+    assert as_form_answer(data)["intent"]["name"] == "inform"
+    # a real follow-up names something or asks
+    asks = dict(data, text="and the kidneys?")
+    assert as_form_answer(asks) is asks
+    names = dict(data, text="and the kidneys", entities=[{"entity": "location", "value": "kidney"}])
+    assert as_form_answer(names) is names
+
+
 @pytest.mark.parametrize("text", ["rosalind.okafor@example.org", "07911 123456", "+44 (0) 7700-900123"])
 def test_contact_details_are_an_answer_whatever_the_classifier_guessed(text):
     data = {"text": text, "intent": {"name": "ask_capabilities", "confidence": 0.6}, "intent_ranking": []}

@@ -98,10 +98,9 @@ class PhraseIndex:
                 vocab.update(t.lower_ for t in doc if t.is_alpha and len(t) >= min_typo_length)
             for doc in tokenize(t.replace(GAP, " ") for t in texts if GAP in t):
                 vocab.update(t.lower_ for t in doc if t.is_alpha and len(t) >= min_typo_length)
-        self._phrase_words = sorted(vocab)
         # Phrase words by length: a word two edits away is at most two letters longer or shorter.
         self._by_length: Dict[int, List[str]] = {}
-        for word in self._phrase_words:
+        for word in sorted(vocab):
             self._by_length.setdefault(len(word), []).append(word)
         self._typo_of = lru_cache(maxsize=_TYPO_CACHE)(self._closest_phrase_word)
         self._phrase_word_set = vocab

@@ -10,9 +10,8 @@ becomes ``inform`` (the domain's intent for an answer to a form's question) when
 is active and asks for a free-text slot: a ``text`` slot filled by the form's own
 validation action (``custom`` mapping), and so does an ``ask_followup`` with no question
 mark and no entity (a name the classifier took for "and the kidneys?"). So does a message
-shaped like contact details
-(an e-mail address, a phone number) whatever the classifier guessed, unless it is an
-emergency, "cancel" or another request. The classifier's ranking is kept below it.
+shaped like contact details (an e-mail address, a phone number) whatever the classifier
+guessed, unless it is an emergency, "cancel" or another request. The classifier's ranking is kept below it.
 
 Right after a hand-off request (or its reminder) the assistant invites a phone number
 or e-mail for a call-back without a form: there, a message shaped like contact details
@@ -29,7 +28,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 FALLBACK_INTENT = "nlu_fallback"
-FOLLOW_UP_INTENT = "ask_followup"
+FOLLOW_UP_INTENT = "ask_followup"  # a domain intent name, like the two around it
 ANSWER_INTENT = "inform"
 # Never turned into an answer: what the form itself treats as leaving or interrupting it.
 KEEP = {"report_emergency", "cancel", "restart", "request_human", "request_data_deletion"}

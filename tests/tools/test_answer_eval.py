@@ -193,8 +193,10 @@ def test_canned_group_passes_with_its_response(group, guide, responses):
     assert check(group, reply, guide, responses)
 
 
-@pytest.mark.parametrize("name", ["utter_handoff_created", "utter_handoff_exists"])
-def test_handoff_passes_with_either_reply(name, guide, responses):
+# utter_handoff_closed: a run after the team's hours (make eval at 19:10 UTC scored every
+# hand-off request as a failure before).
+@pytest.mark.parametrize("name", ["utter_handoff_created", "utter_handoff_closed", "utter_handoff_exists"])
+def test_handoff_passes_with_any_filing_reply(name, guide, responses):
     assert check("handoff", [utter(responses, name)], guide, responses)
     assert not check("handoff", [utter(responses, "utter_handoff_failed")], guide, responses)
 

@@ -17,8 +17,9 @@ Expectations (the ``expect`` of a probe or turn; a list means "any of these"):
 ``bot_challenge``, ``capabilities``, ``restart``
                        the reply contains that utter_* response of domain.yml (its
                        text before the first ``{placeholder}``).
-``handoff``            the hand-off request was filed (utter_handoff_created or
-                       utter_handoff_exists).
+``handoff``            the hand-off request was filed (utter_handoff_created, or
+                       utter_handoff_closed outside STAFF_HOURS, or utter_handoff_exists):
+                       the same understanding at any hour of the run.
 ``deletion``           "forget me" asks for confirmation (the deletion form's question).
 
 A list means "any of these", except a list with ``diagnosis`` and guide expectations
@@ -54,7 +55,7 @@ CANNED: Dict[str, str] = {
 }
 # Expectations met by any one of several responses.
 CANNED_ANY: Dict[str, Tuple[str, ...]] = {
-    "handoff": ("utter_handoff_created", "utter_handoff_exists"),
+    "handoff": ("utter_handoff_created", "utter_handoff_closed", "utter_handoff_exists"),
 }
 DIAGNOSIS = "diagnosis"
 EMERGENCY = "emergency"

@@ -113,6 +113,9 @@ def instrument(watch: Stopwatch) -> None:
 
 def profile(model: str, database_url: str, redis_host: str, redis_port: int, actions_url: str,
             token: str, conversations: List[List[str]], rasa_action_check: bool = False) -> Dict[str, object]:
+    from tools.rasa_cli import skip_unused_imports
+
+    skip_unused_imports()  # as tools/rasa_cli.py does for every replica, before TensorFlow loads
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.utils.common import configure_logging_and_warnings

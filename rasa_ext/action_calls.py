@@ -7,6 +7,11 @@ call here, about half of a message's time inside Rasa (tools/loadtest/profile.py
 ``make bench`` reports the breakdown). The same check with a validator built once takes
 well under a millisecond and raises the same ``ValidationError`` with the same
 explanation.
+
+That millisecond (0.87 ms for a typical answer) was still mostly the events' ``oneOf``:
+each event checked against all 23 event kinds. The kinds differ by their ``event``
+constant, so exactly one can match: an event is checked against its own kind only, and
+an answer this finds wrong is checked again the full way, for Rasa's own error.
 """
 
 from __future__ import annotations
@@ -25,7 +30,26 @@ def install() -> None:
     cls.check_schema(schema)  # once, as jsonschema.validate did on every call
     validator = cls(schema)
 
+    event_schema = schema["properties"]["events"]["items"]
+    base = {key: value for key, value in event_schema.items() if key != "oneOf"}
+    by_kind = {kind["properties"]["event"]["const"]: cls({"allOf": [base, kind]})
+               for kind in event_schema["oneOf"]}
+    rest = cls({key: value for key, value in schema.items() if key != "properties"}
+               | {"properties": {k: v for k, v in schema["properties"].items() if k != "events"}})
+
+    def valid_quickly(result: Any) -> bool:
+        events = result.get("events", []) if isinstance(result, dict) else None
+        if not isinstance(events, list) or not rest.is_valid(result):
+            return False
+        for event in events:
+            kind = by_kind.get(event.get("event")) if isinstance(event, dict) else None
+            if kind is None or not kind.is_valid(event):
+                return False
+        return True
+
     def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
+        if valid_quickly(result):
+            return True
         try:
             validator.validate(result)
             return True

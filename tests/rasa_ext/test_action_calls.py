@@ -69,3 +69,25 @@ def test_the_schema_is_not_checked_again_on_every_call(monkeypatch):
     for _ in range(20):
         ACTION._validate_action_result(VALID[2])
     assert calls == []
+
+
+KINDS = [kind["properties"]["event"]["const"] for kind in SCHEMA["properties"]["events"]["items"]["oneOf"]]
+FIELDS = st.sampled_from(["name", "value", "text", "timestamp", "metadata", "entities", "parse_data",
+                          "policy", "confidence", "action_text", "intent", "x"])
+EVENT = st.builds(lambda kind, extra: ({"event": kind} if kind is not None else {}) | extra,
+                  st.sampled_from(KINDS + ["nonsense", None]),
+                  st.dictionaries(FIELDS, JSONISH | st.floats(allow_nan=False) | st.dictionaries(
+                      st.sampled_from(["name", "confidence", "entity", "start", "end", "value"]), JSONISH,
+                      max_size=3), max_size=4))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(EVENT, max_size=4), st.sampled_from([[], [{"text": "hi"}], "x", None]))
+def test_checking_each_event_against_its_own_kind_agrees_with_rasa(events, responses):
+    """The quick path (one kind per event) accepts exactly what Rasa's oneOf accepts."""
+    result = {"events": events} | ({"responses": responses} if responses is not None else {})
+    try:
+        ours = ACTION._validate_action_result(result)
+    except jsonschema.ValidationError:
+        ours = False
+    assert ours == rasa_says_valid(result)

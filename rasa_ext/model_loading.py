@@ -26,19 +26,13 @@ def load(cls: Any, model_file_name: Text, model_data_example: Any, predict_data_
     if finetune_mode or predict_data_example is None:
         return STOCK_LOAD(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
                           *args, **kwargs)
-    import tensorflow as tf
-    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.constants import RUN_EAGERLY
 
     model = cls(*args, **kwargs)
-    config = kwargs.get("config", {})
-    model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
-                  run_eagerly=config.get(RUN_EAGERLY))
-    graph_mode = model._run_eagerly
+    # No optimizer (Rasa compiles one only to take that training step): nothing trains it.
     model._run_eagerly = True  # builds every weight a prediction uses, tracing no graph
-    try:
-        model.run_inference(predict_data_example)
-    finally:
-        model._run_eagerly = graph_mode
+    model.run_inference(predict_data_example)
+    model._run_eagerly = kwargs.get("config", {}).get(RUN_EAGERLY)  # as Rasa's compile sets it
     # The optimizer's slots in the file have nothing to load into: expected, not an error.
     model.load_weights(model_file_name).expect_partial()
     model.prepare_for_predict()  # label embeddings from the loaded weights

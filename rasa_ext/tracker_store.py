@@ -21,7 +21,7 @@ store read knows that number already: the events it was read with, plus those it
 since (the conversation's lock keeps other writers out meanwhile). Such a tracker writes
 its new events without the count; any other (a new conversation, a tracker read with all
 its sessions) is counted as Rasa does. Measured with tools/loadtest/profile.py, side by
-side: see README, "Measured".
+side: see README, "Measurements".
 
 Rasa wraps every tracker store in ``FailSafeTrackerStore``, which on any error reads
 *no* conversation (a new one) and writes into process memory: with several replicas a

@@ -55,6 +55,15 @@ def stored_texts(store, sender):
     return [(kind, __import__("json").loads(data).get("text")) for kind, data in rows]
 
 
+def started(store, text="hello"):
+    """A new conversation with one stored turn; its sender id."""
+    sender = f"c-{uuid.uuid4().hex[:8]}"
+    tracker = asyncio.run(store.get_or_create_tracker(sender))  # new: counted as Rasa does
+    turn(tracker, text)
+    asyncio.run(store.save(tracker))
+    return sender
+
+
 def turn(tracker, text):
     for event in (UserUttered(text), ActionExecuted("action_answer"), BotUttered(f"re: {text}"),
                   ActionExecuted("action_listen")):
@@ -62,10 +71,7 @@ def turn(tracker, text):
 
 
 def test_turns_of_a_read_tracker_are_written_once_without_a_count(store):
-    sender = f"c-{uuid.uuid4().hex[:8]}"
-    first = asyncio.run(store.get_or_create_tracker(sender))  # new: counted as Rasa does
-    turn(first, "hello")
-    asyncio.run(store.save(first))
+    sender = started(store)
     sent = statements(store)
     tracker = asyncio.run(store.retrieve(sender))
     for text in ("what types are there?", "and the kidneys?"):
@@ -80,10 +86,7 @@ def test_turns_of_a_read_tracker_are_written_once_without_a_count(store):
 
 
 def test_a_second_session_is_stored_once(store):
-    sender = f"c-{uuid.uuid4().hex[:8]}"
-    tracker = asyncio.run(store.get_or_create_tracker(sender))
-    turn(tracker, "hello")
-    asyncio.run(store.save(tracker))
+    sender = started(store)
     tracker = asyncio.run(store.retrieve(sender))
     tracker.update(ActionExecuted("action_session_start"))
     tracker.update(SessionStarted())
@@ -124,10 +127,7 @@ def test_a_write_whose_commit_lost_its_connection_is_not_doubled(store, monkeypa
 
 
 def test_a_tracker_read_with_all_its_sessions_is_counted_as_rasa_does(store):
-    sender = f"c-{uuid.uuid4().hex[:8]}"
-    tracker = asyncio.run(store.get_or_create_tracker(sender))
-    turn(tracker, "hello")
-    asyncio.run(store.save(tracker))
+    sender = started(store)
     full = asyncio.run(store.retrieve_full_tracker(sender))
     assert getattr(full, tracker_store.STORED, None) is None
     sent = statements(store)

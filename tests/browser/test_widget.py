@@ -9,7 +9,6 @@ reports/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.channels.stack import shared_stack
+from tests.support import trained_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,9 +34,7 @@ CONNECTED = "() => document.querySelector('.clw-status').textContent === ''"
 
 @pytest.fixture(scope="module")
 def channels(request):
-    model = os.environ.get("ASSISTANT_MODEL")
-    if not model or not Path(model).exists():
-        pytest.skip("browser tests need a trained model: run them with `make test`")
+    model = trained_model("browser tests need a trained model")
     for needed, how in [(CHROMIUM, "apt-get install -y chromium"), (AXE, "npm ci")]:
         if not needed.exists():
             pytest.fail(f"{needed} is missing: run `{how}` (the Makefile's test target does)")

@@ -4,21 +4,15 @@
 SQLite database in a temporary folder.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tools.launch import Stack
-from tests.support import free_port
+from tests.support import free_port, trained_model
 
 
 @pytest.fixture(scope="session")
 def model_path() -> str:
-    model = os.environ.get("ASSISTANT_MODEL")
-    if not model or not Path(model).exists():
-        pytest.skip("end-to-end tests need a trained model: run them with `make test`")
-    return model
+    return trained_model("end-to-end tests need a trained model")
 
 
 @pytest.fixture(scope="session")

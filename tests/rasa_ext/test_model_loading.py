@@ -10,20 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.support import trained_model
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def model_path() -> str:
-    model = os.environ.get("ASSISTANT_MODEL")
-    if model:
-        return model
-    trained = sorted(ROOT.glob("models/assistant-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not trained:
-        pytest.skip("needs a trained model: run it with `make test`")
-    return str(trained[-1])
 
 
 def parse_all(model: str, way: str, out: Path) -> dict:
@@ -32,9 +21,10 @@ def parse_all(model: str, way: str, out: Path) -> dict:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def test_predictions_equal_rasas_loading(model_path, tmp_path):
-    stock = parse_all(model_path, "stock", tmp_path / "stock.json")
-    ours = parse_all(model_path, "ours", tmp_path / "ours.json")
+def test_predictions_equal_rasas_loading(tmp_path):
+    model = trained_model()
+    stock = parse_all(model, "stock", tmp_path / "stock.json")
+    ours = parse_all(model, "ours", tmp_path / "ours.json")
     assert stock["training_steps"] > 0 and ours["training_steps"] == 0  # each way did what it says
     assert len(stock["rankings"]) > 300
     assert ours["rankings"] == stock["rankings"]

@@ -3,14 +3,11 @@ only when they validate; the before/after measure on a trained model."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 
 from storage.engine import create_engine, migrate
 from storage.time import utcnow
+from tests.support import trained_model
 from tools import corrections
 from webapp.staff import tables as t
 
@@ -56,9 +53,7 @@ def test_a_correction_contradicting_the_training_data_is_refused_and_the_file_ke
 
 
 def test_the_measure_counts_intents_right(tmp_path):
-    model = os.environ.get("ASSISTANT_MODEL")
-    if not model or not Path(model).exists():
-        pytest.skip("needs a trained model: run it with `make test`")
+    model = trained_model()
     result = corrections.intent_accuracy(model, {"set": [("what are calcified lesions?", "ask_definition"),
                                                          ("what are calcified lesions?", "greet")]})
     assert result == {"set": {"right": 1, "total": 2, "share": 0.5}}
